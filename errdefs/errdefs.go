@@ -1,0 +1,55 @@
+package errdefs
+
+import (
+	"context"
+	"errors"
+)
+
+// The error kinds. Wrap them to add context: fmt.Errorf("container %q: %w", id, ErrNotFound).
+var (
+	ErrNotFound         = errors.New("not found")
+	ErrAlreadyExists    = errors.New("already exists")
+	ErrInvalidArgument  = errors.New("invalid argument")
+	ErrConflict         = errors.New("conflict")
+	ErrUnauthorized     = errors.New("unauthorized")
+	ErrPermissionDenied = errors.New("permission denied")
+	ErrUnavailable      = errors.New("unavailable")
+	ErrNotImplemented   = errors.New("not implemented")
+	ErrNotModified      = errors.New("not modified")
+	ErrInternal         = errors.New("internal error")
+)
+
+// IsNotFound reports whether err is of kind ErrNotFound.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// IsAlreadyExists reports whether err is of kind ErrAlreadyExists.
+func IsAlreadyExists(err error) bool { return errors.Is(err, ErrAlreadyExists) }
+
+// IsInvalidArgument reports whether err is of kind ErrInvalidArgument.
+func IsInvalidArgument(err error) bool { return errors.Is(err, ErrInvalidArgument) }
+
+// IsConflict reports whether err is of kind ErrConflict.
+func IsConflict(err error) bool { return errors.Is(err, ErrConflict) }
+
+// IsUnauthorized reports whether err is of kind ErrUnauthorized.
+func IsUnauthorized(err error) bool { return errors.Is(err, ErrUnauthorized) }
+
+// IsPermissionDenied reports whether err is of kind ErrPermissionDenied.
+func IsPermissionDenied(err error) bool { return errors.Is(err, ErrPermissionDenied) }
+
+// IsUnavailable reports whether err is of kind ErrUnavailable.
+func IsUnavailable(err error) bool { return errors.Is(err, ErrUnavailable) }
+
+// IsNotImplemented reports whether err is of kind ErrNotImplemented.
+func IsNotImplemented(err error) bool { return errors.Is(err, ErrNotImplemented) }
+
+// IsNotModified reports whether err is of kind ErrNotModified.
+func IsNotModified(err error) bool { return errors.Is(err, ErrNotModified) }
+
+// IsInternal reports whether err is of kind ErrInternal.
+func IsInternal(err error) bool { return errors.Is(err, ErrInternal) }
+
+// IsCanceled reports whether err comes from a cancelled or expired context.
+func IsCanceled(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}

@@ -112,6 +112,11 @@ type Streams struct {
 	// DetachOnStdinEOF ends the attach when Stdin ends (without closing the
 	// process's stdin unless the container is StdinOnce).
 	DetachOnStdinEOF bool
+	// Attached, if set, is called once the attacher is registered with the
+	// monitor: no output produced after that is missed. The engine attaches
+	// `docker run`'s clients between Create and Start and waits for this
+	// before calling Start.
+	Attached func()
 }
 
 // Status is a container's state as the runner sees it.

@@ -123,7 +123,9 @@ type monitorBackend interface {
 	// at the end (with Follow: when the container stops or ctx ends), and
 	// whether the container has a terminal (then the output is not
 	// multiplexed). Errors before the first message (no such container, a
-	// log driver that cannot be read) are returned.
+	// log driver that cannot be read) are returned. The backend stops and
+	// closes the channel when ctx ends (the client left); it must never
+	// block sending once ctx is done.
 	ContainerLogs(ctx context.Context, name string, opts LogsOptions) (msgs <-chan LogMessage, tty bool, err error)
 	// ContainerTop lists the container's processes as ps(1) would with psArgs.
 	ContainerTop(ctx context.Context, name, psArgs string) (container.TopResponse, error)
@@ -267,9 +269,11 @@ type AttachStreams struct {
 	Stdout, Stderr io.Writer
 }
 
-// ExecStartConfig describes a POST /exec/{id}/start client. Without Detach
-// the streams follow the AttachStreams rules (Stdin is nil unless the exec
-// was created with AttachStdin, and so on).
+// ExecStartConfig describes a POST /exec/{id}/start client. With Detach
+// the streams are nil. Without it all three are set and follow the
+// AttachStreams rules; the backend uses those the exec was created to
+// attach (AttachStdin, AttachStdout, AttachStderr) and must drain or
+// ignore the rest.
 type ExecStartConfig struct {
 	Detach bool
 	AttachStreams

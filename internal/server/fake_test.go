@@ -324,8 +324,13 @@ func (e *fakeEngine) ImageSave(_ context.Context, names []string, _ ImageSaveOpt
 			return err
 		}
 	}
+	midway := e.errs["ImageSave.midway"]
 	e.mu.Unlock()
 	tw := tar.NewWriter(out)
+	if midway != nil {
+		_, _ = out.Write(make([]byte, 512))
+		return midway
+	}
 	for _, n := range names {
 		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Size: int64(len(n))}); err != nil {
 			return err

@@ -22,8 +22,12 @@ type progressStream struct {
 	started bool
 }
 
+// Progress is written while the request body (load, import) is still being
+// read, so the connection is switched to full duplex: by default net/http
+// closes an HTTP/1 request body once the response starts.
 func newProgressStream(w http.ResponseWriter) *progressStream {
 	w.Header().Set("Content-Type", "application/json")
+	_ = http.NewResponseController(w).EnableFullDuplex()
 	return &progressStream{w: w}
 }
 

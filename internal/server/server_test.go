@@ -30,7 +30,10 @@ func testLogger(t *testing.T) *slog.Logger {
 
 type tWriter struct{ t *testing.T }
 
-func (w tWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // newTestServer serves a Server over a fresh fakeEngine on a TCP test server.
 func newTestServer(t *testing.T) (*fakeEngine, *httptest.Server) {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +88,83 @@ func TestDockerCLI(t *testing.T) {
 	out, errs, code = runDocker(t, sock, "", "logs", "hello")
 	if code == 0 || !strings.Contains(errs, "No such container: hello") {
 		t.Errorf("docker logs after rm: %q %q %d", out, errs, code)
+	}
+}
+
+// TestDockerCLIExecAndImages covers docker exec (hijacked, with stdin),
+// stop, events, info, system df and the image commands.
+func TestDockerCLIExecAndImages(t *testing.T) {
+	if _, err := os.Stat(dockerCLI); err != nil {
+		t.Skipf("docker CLI not installed: %v", err)
+	}
+	_, sock := newUnixServer(t)
+	since := time.Now().Add(-time.Second).Unix()
+
+	out, errs, code := runDocker(t, sock, "", "run", "-d", "--name", "bg", "busybox", "sleep")
+	if code != 0 || len(strings.TrimSpace(out)) != 64 {
+		t.Fatalf("docker run -d: %q %q %d", out, errs, code)
+	}
+	out, errs, code = runDocker(t, sock, "", "exec", "bg", "echo", "in", "exec")
+	if code != 0 || out != "in exec\n" {
+		t.Errorf("docker exec: %q %q %d", out, errs, code)
+	}
+	out, errs, code = runDocker(t, sock, "exec stdin\n", "exec", "-i", "bg", "cat")
+	if code != 0 || out != "exec stdin\n" {
+		t.Errorf("docker exec -i: %q %q %d", out, errs, code)
+	}
+	out, errs, code = runDocker(t, sock, "", "exec", "bg", "fail", "4")
+	if code != 4 || errs != "boom\n" {
+		t.Errorf("docker exec exit code: %q %q %d", out, errs, code)
+	}
+	out, errs, code = runDocker(t, sock, "", "inspect", "--format", "{{.State.Status}} {{.Name}}", "bg")
+	if code != 0 || out != "running /bg\n" {
+		t.Errorf("docker inspect: %q %q %d", out, errs, code)
+	}
+	out, errs, code = runDocker(t, sock, "", "stop", "bg")
+	if code != 0 || out != "bg\n" {
+		t.Errorf("docker stop: %q %q %d", out, errs, code)
+	}
+	until := time.Now().Add(time.Second).Unix()
+	out, errs, code = runDocker(t, sock, "", "events", "--since", strconv.FormatInt(since, 10), "--until", strconv.FormatInt(until, 10),
+		"--filter", "event=start", "--format", "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}")
+	if code != 0 || out != "container start bg\n" {
+		t.Errorf("docker events: %q %q %d", out, errs, code)
+	}
+
+	out, errs, code = runDocker(t, sock, "", "info", "--format", "{{.Name}} {{.Containers}} {{.Swarm.LocalNodeState}}")
+	if code != 0 || out != "berth-test 1 inactive\n" {
+		t.Errorf("docker info: %q %q %d", out, errs, code)
+	}
+	out, errs, code = runDocker(t, sock, "", "system", "df", "--format", "{{.Type}} {{.TotalCount}}")
+	if code != 0 || !strings.HasPrefix(out, "Images 1\n") {
+		t.Errorf("docker system df: %q %q %d", out, errs, code)
+	}
+
+	out, errs, code = runDocker(t, sock, "", "image", "inspect", "--format", "{{.Os}} {{.RepoTags}}", "busybox")
+	if code != 0 || out != "linux [busybox:latest]\n" {
+		t.Errorf("docker image inspect: %q %q %d", out, errs, code)
+	}
+	if out, errs, code = runDocker(t, sock, "", "tag", "busybox", "mine:v1"); code != 0 {
+		t.Errorf("docker tag: %q %q %d", out, errs, code)
+	}
+	saved := filepath.Join(t.TempDir(), "save.tar")
+	if out, errs, code = runDocker(t, sock, "", "save", "-o", saved, "mine:v1"); code != 0 {
+		t.Errorf("docker save: %q %q %d", out, errs, code)
+	}
+	out, errs, code = runDocker(t, sock, "", "load", "-i", saved)
+	if code != 0 || out != "Loaded image: mine:v1\n" {
+		t.Errorf("docker load: %q %q %d", out, errs, code)
+	}
+	out, errs, code = runDocker(t, sock, "rootfs bytes", "import", "-", "imported:v1")
+	if code != 0 || !strings.HasPrefix(out, "sha256:") {
+		t.Errorf("docker import: %q %q %d", out, errs, code)
+	}
+	out, errs, code = runDocker(t, sock, "", "rmi", "mine:v1")
+	if code != 0 || !strings.Contains(out, "Untagged: mine:v1") {
+		t.Errorf("docker rmi: %q %q %d", out, errs, code)
+	}
+	out, errs, code = runDocker(t, sock, "", "rmi", "nope")
+	if code == 0 || !strings.Contains(errs, "No such image: nope") {
+		t.Errorf("docker rmi missing: %q %q %d", out, errs, code)
 	}
 }

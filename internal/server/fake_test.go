@@ -167,7 +167,8 @@ func (e *fakeEngine) SystemDiskUsage(context.Context, DiskUsageOptions) (*system
 	if err := e.enter("SystemDiskUsage"); err != nil {
 		return nil, err
 	}
-	return &system.DiskUsage{ImageUsage: &image.DiskUsage{TotalSize: 4096, TotalCount: 1}}, nil
+	return &system.DiskUsage{ImageUsage: &image.DiskUsage{TotalSize: 4096, TotalCount: 1,
+		Items: []image.Summary{{ID: "sha256:" + strings.Repeat("b", 64), Size: 4096}}}}, nil
 }
 
 func (e *fakeEngine) SubscribeEvents(ctx context.Context, since time.Time) ([]events.Message, <-chan events.Message, error) {

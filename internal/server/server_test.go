@@ -234,12 +234,12 @@ func TestSystemEndpoints(t *testing.T) {
 
 	resp, body = call(t, ts, "GET", "/v1.50/system/df", nil)
 	wantStatus(t, resp, body, 200, "")
-	if string(body) != `{"LayersSize":4096,"Images":[]}`+"\n" {
+	if !strings.HasPrefix(string(body), `{"LayersSize":4096,"Images":[{"Containers":0,"Created":0,"Id":"sha256:bbb`) {
 		t.Errorf("v1.50 df: %s", body)
 	}
 	resp, body = call(t, ts, "GET", "/system/df?verbose=1", nil)
 	wantStatus(t, resp, body, 200, "")
-	if string(body) != `{"ImageUsage":{"TotalCount":1,"TotalSize":4096}}`+"\n" {
+	if !strings.HasPrefix(string(body), `{"ImageUsage":{"Items":[{`) || bytes.Contains(body, []byte("LayersSize")) {
 		t.Errorf("df verbose: %s", body)
 	}
 	resp, body = call(t, ts, "GET", "/system/df?type=bogus", nil)

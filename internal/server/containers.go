@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/berthproject/berth/errdefs"
+
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/storage"
 )
@@ -186,8 +188,11 @@ func (s *Server) postContainerWait(w http.ResponseWriter, r *http.Request) error
 		_ = http.NewResponseController(w).Flush()
 	}
 	res, ok := <-waitc
-	if !ok {
-		return ctx.Err()
+	if !ok { // the client left or the daemon shuts down
+		if legacy {
+			return &apiError{kind: errdefs.ErrUnavailable, msg: "wait interrupted"}
+		}
+		return nil
 	}
 	return json.NewEncoder(w).Encode(&res)
 }

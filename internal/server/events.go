@@ -12,48 +12,60 @@ import (
 	"github.com/moby/moby/api/types/events"
 )
 
+// eventsQuery is the decoded GET /events query.
+type eventsQuery struct {
+	since, until time.Time
+	filters      api.Filters
+}
+
+func parseEventsQuery(r *http.Request) (eventsQuery, error) {
+	q := r.URL.Query()
+	var eq eventsQuery
+	var err error
+	if eq.since, err = parseUnixTimestamp(q.Get("since")); err != nil {
+		return eq, invalidf("invalid value for 'since': %v", err)
+	}
+	if eq.until, err = parseUnixTimestamp(q.Get("until")); err != nil {
+		return eq, invalidf("invalid value for 'until': %v", err)
+	}
+	if !eq.until.IsZero() && eq.until.Before(eq.since) {
+		return eq, invalidf("`since` time (%s) cannot be after `until` time (%s)", q.Get("since"), q.Get("until"))
+	}
+	eq.filters, err = api.ParseFilters(q.Get("filters"))
+	return eq, err
+}
+
+func (eq eventsQuery) match(ev events.Message) bool {
+	return eventInRange(ev, eq.since, eq.until) && matchEvent(eq.filters, ev)
+}
+
 // getEvents answers GET /events: past events from since, then live ones
 // until until (or forever), one JSON document per line, each flushed.
 func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) error {
-	if s.opts.Events == nil {
-		return notImplementedf("events backend is not available in this daemon")
-	}
-	q := r.URL.Query()
-	since, err := parseUnixTimestamp(q.Get("since"))
-	if err != nil {
-		return invalidf("invalid value for 'since': %v", err)
-	}
-	until, err := parseUnixTimestamp(q.Get("until"))
-	if err != nil {
-		return invalidf("invalid value for 'until': %v", err)
-	}
-	if !until.IsZero() && until.Before(since) {
-		return invalidf("`since` time (%s) cannot be after `until` time (%s)", q.Get("since"), q.Get("until"))
-	}
-	f, err := api.ParseFilters(q.Get("filters"))
+	eq, err := parseEventsQuery(r)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := s.streamContext(r.Context())
 	defer cancel()
-	past, live, err := s.opts.Events.SubscribeEvents(ctx, since)
+	past, live, err := s.opts.Events.SubscribeEvents(ctx, eq.since)
 	if err != nil {
 		return err
 	}
 	enc := newEventEncoder(w, r)
 	for _, ev := range past {
-		if eventInRange(ev, since, until) && matchEvent(f, ev) {
+		if eq.match(ev) {
 			if err := enc.encode(ev); err != nil {
 				return err
 			}
 		}
 	}
-	if !until.IsZero() && until.Before(time.Now()) {
+	if !eq.until.IsZero() && eq.until.Before(time.Now()) {
 		return nil
 	}
 	var timeout <-chan time.Time
-	if !until.IsZero() {
-		t := time.NewTimer(time.Until(until))
+	if !eq.until.IsZero() {
+		t := time.NewTimer(time.Until(eq.until))
 		defer t.Stop()
 		timeout = t.C
 	}
@@ -63,7 +75,7 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) error {
 			if !ok {
 				return nil
 			}
-			if eventInRange(ev, since, until) && matchEvent(f, ev) {
+			if eq.match(ev) {
 				if err := enc.encode(ev); err != nil {
 					return err
 				}

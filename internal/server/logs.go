@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -33,8 +34,15 @@ func (s *Server) getContainerLogs(w http.ResponseWriter, r *http.Request) error 
 	}
 	w.Header().Set("Content-Type", ct)
 	w.WriteHeader(http.StatusOK)
+	_ = http.NewResponseController(w).Flush()
+	copyLogs(ctx, w, msgs, opts, tty, boolValue(r, "timestamps"))
+	return nil
+}
+
+// copyLogs writes log messages to w (stdcopy-framed without a terminal),
+// flushing whenever no message is waiting. Errors go in-band, as dockerd's.
+func copyLogs(ctx context.Context, w http.ResponseWriter, msgs <-chan LogMessage, opts LogsOptions, tty, timestamps bool) {
 	rc := http.NewResponseController(w)
-	_ = rc.Flush()
 	stdout, stderr, syserr := io.Writer(w), io.Writer(w), io.Writer(w)
 	if !tty {
 		stdout, stderr, syserr = newMuxWriters(w)
@@ -43,27 +51,26 @@ func (s *Server) getContainerLogs(w http.ResponseWriter, r *http.Request) error 
 		if msg.Err != nil {
 			logging.From(ctx).Warn("reading container logs failed", logging.Err(msg.Err))
 			_, _ = fmt.Fprintf(syserr, "Error grabbing logs: %v\n", msg.Err)
-			return nil
-		}
-		if (msg.Source == "stderr" && !opts.ShowStderr) || (msg.Source != "stderr" && !opts.ShowStdout) {
-			continue
-		}
-		line := msg.Line
-		if boolValue(r, "timestamps") {
-			line = append([]byte(msg.Timestamp.UTC().Format(timestampLayout)+" "), line...)
+			return
 		}
 		out := stdout
 		if msg.Source == "stderr" {
 			out = stderr
 		}
+		if (msg.Source == "stderr" && !opts.ShowStderr) || (msg.Source != "stderr" && !opts.ShowStdout) {
+			continue
+		}
+		line := msg.Line
+		if timestamps {
+			line = append([]byte(msg.Timestamp.UTC().Format(timestampLayout)+" "), line...)
+		}
 		if _, err := out.Write(line); err != nil {
-			return nil // the client went away
+			return // the client went away
 		}
 		if len(msgs) == 0 {
 			_ = rc.Flush()
 		}
 	}
-	return nil
 }
 
 // logsOptions decodes and checks the logs parameters.

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"runtime"
@@ -71,8 +72,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if p := recover(); p != nil {
 			s.recovered(sw, r, p)
 		}
-		logging.From(ctx).Debug("api request", "method", r.Method, "path", r.URL.Path,
-			"status", sw.code(), "duration", time.Since(start))
+		if log := logging.From(ctx); log.Enabled(ctx, slog.LevelDebug) {
+			log.Debug("api request", "method", r.Method, "path", r.URL.Path,
+				"status", sw.code(), "duration", time.Since(start))
+		}
 	}()
 	s.setHeaders(sw.Header())
 	s.route(sw, r)
@@ -106,6 +109,12 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	version, rest := splitVersion(r.URL.Path)
 	if version != "" {
 		if err := checkVersion(version); err != nil {
+			if api.VersionLess(version, api.MinVersion) {
+				// dockerd answers clients older than it supports in plain
+				// text: they would print a JSON body verbatim.
+				http.Error(w, err.Error(), statusFromError(err))
+				return
+			}
 			writeError(w, err)
 			return
 		}

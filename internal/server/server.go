@@ -156,7 +156,7 @@ func (s *Server) routes() {
 	s.handle("GET /version", s.getVersion)
 	s.handle("GET /info", s.needSystem(s.getInfo))
 	s.handle("GET /system/df", s.needSystem(s.getDiskUsage))
-	s.handle("GET /events", s.getEvents)
+	s.handle("GET /events", need(s.opts.Events != nil, "events", s.getEvents))
 	s.handle("OPTIONS /", func(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusOK)
 		return nil

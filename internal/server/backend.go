@@ -216,7 +216,9 @@ type LogsOptions struct {
 	Since, Until           time.Time // zero means unbounded
 	Tail                   int       // the last Tail lines only; -1 means all
 	Follow                 bool
-	Details                bool
+	// Details asks for each line to be prefixed with the log entry's
+	// attributes ("k=v,k2=v2 "), as `docker logs --details` shows them.
+	Details bool
 }
 
 // LogMessage is one chunk of logged output, usually one line.

@@ -15,7 +15,7 @@ func (s *Server) postContainerAttach(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.streamContext(r.Context())
+	ctx, cancel, release := s.hijackContext(r)
 	defer cancel()
 	useIn, useOut, useErr := boolValue(r, "stdin"), boolValue(r, "stdout"), boolValue(r, "stderr")
 	var hc *hijackedConn
@@ -26,6 +26,7 @@ func (s *Server) postContainerAttach(w http.ResponseWriter, r *http.Request) err
 			if hc != nil {
 				return AttachStreams{}, errors.New("attach streams requested twice")
 			}
+			release()
 			var err error
 			if hc, err = s.hijack(w, r, !tty, cancel); err != nil {
 				return AttachStreams{}, err

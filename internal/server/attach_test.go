@@ -262,3 +262,38 @@ func TestExec(t *testing.T) {
 	wantStatus(t, r, body, 400, "invalid resize width")
 	_ = e
 }
+
+// TestAttachSurvivesStdinHalfClose: the client closing its side of stdin
+// must not end the attach while the container still runs (net/http cancels
+// a hijacked request's context when its own reader sees that EOF).
+func TestAttachSurvivesStdinHalfClose(t *testing.T) {
+	e, sock := newUnixServer(t)
+	e.attachDone = make(chan error, 1)
+	if _, _, resp := hijackReq(t, "unix", sock, "POST", "/containers/create?name=h", `{"Image":"busybox","Cmd":["sleep"]}`, false); resp.StatusCode != 201 {
+		t.Fatalf("create: %d", resp.StatusCode)
+	}
+	if _, _, resp := hijackReq(t, "unix", sock, "POST", "/containers/h/start", "", false); resp.StatusCode != 204 {
+		t.Fatalf("start: %d", resp.StatusCode)
+	}
+	conn, br, resp := hijackReq(t, "unix", sock, "POST", "/containers/h/attach?stream=1&stdin=1&stdout=1", "", true)
+	if resp.StatusCode != 101 {
+		t.Fatalf("attach: %d", resp.StatusCode)
+	}
+	closeWrite(t, conn)
+	select {
+	case err := <-e.attachDone:
+		t.Fatalf("attach ended on stdin half-close: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if _, _, resp := hijackReq(t, "unix", sock, "POST", "/containers/h/kill", "", false); resp.StatusCode != 204 {
+		t.Fatalf("kill: %d", resp.StatusCode)
+	}
+	select {
+	case <-e.attachDone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("attach did not end when the container exited")
+	}
+	if rest := readAllTimeout(t, conn, br); len(rest) != 0 {
+		t.Errorf("unexpected output %q", rest)
+	}
+}

@@ -190,7 +190,7 @@ func (s *Server) postContainerWait(w http.ResponseWriter, r *http.Request) error
 	res, ok := <-waitc
 	if !ok { // the client left or the daemon shuts down
 		if legacy {
-			return &apiError{kind: errdefs.ErrUnavailable, msg: "wait interrupted"}
+			return errdefs.Errorf(errdefs.ErrUnavailable, "wait interrupted")
 		}
 		return nil
 	}

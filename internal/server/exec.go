@@ -81,8 +81,9 @@ func (s *Server) postExecStart(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	ctx, cancel := s.streamContext(r.Context())
+	ctx, cancel, release := s.hijackContext(r)
 	defer cancel()
+	release()
 	hc, err := s.hijack(w, r, !req.Tty, cancel)
 	if err != nil {
 		return err

@@ -31,8 +31,8 @@ func (e *fakeEngine) ContainerCreate(_ context.Context, cfg CreateConfig) (conta
 		name = fmt.Sprintf("fake_%d", e.seq)
 	}
 	if _, err := e.lookup(name); err == nil {
-		return container.CreateResponse{}, &apiError{kind: errdefs.ErrConflict,
-			msg: fmt.Sprintf("Conflict. The container name \"/%s\" is already in use", name)}
+		return container.CreateResponse{}, errdefs.Errorf(errdefs.ErrConflict,
+			"Conflict. The container name \"/%s\" is already in use", name)
 	}
 	e.containers[id] = &fakeCtr{id: id, name: name, cfg: cfg.Config, host: cfg.HostConfig,
 		created: time.Now(), state: container.StateCreated}
@@ -51,7 +51,7 @@ func (e *fakeEngine) ContainerStart(_ context.Context, name string) error {
 		return err
 	}
 	if c.state == container.StateRunning {
-		return &apiError{kind: errdefs.ErrNotModified, msg: "container already started"}
+		return errdefs.Errorf(errdefs.ErrNotModified, "container already started")
 	}
 	c.state, c.kill = container.StateRunning, make(chan int, 1)
 	c.stdinR, c.stdin = io.Pipe()
@@ -138,7 +138,7 @@ func (e *fakeEngine) ContainerStop(_ context.Context, name string, opts StopOpti
 	e.mu.Lock()
 	c, err := e.lookup(name)
 	if err == nil && c.state != container.StateRunning {
-		err = &apiError{kind: errdefs.ErrNotModified, msg: "container already stopped"}
+		err = errdefs.Errorf(errdefs.ErrNotModified, "container already stopped")
 	}
 	e.mu.Unlock()
 	if err != nil {
@@ -179,7 +179,7 @@ func (e *fakeEngine) ContainerKill(_ context.Context, name, signal string) error
 		return err
 	}
 	if c.state != container.StateRunning {
-		return &apiError{kind: errdefs.ErrConflict, msg: fmt.Sprintf("container %s is not running", c.id)}
+		return errdefs.Errorf(errdefs.ErrConflict, "container %s is not running", c.id)
 	}
 	select {
 	case c.kill <- 137:
@@ -233,8 +233,8 @@ func (e *fakeEngine) ContainerRemove(_ context.Context, name string, opts Remove
 		return err
 	}
 	if c.state == container.StateRunning && !opts.Force {
-		return &apiError{kind: errdefs.ErrConflict, msg: "cannot remove container \"/" + c.name +
-			"\": container is running: stop the container before removing or force remove"}
+		return errdefs.Errorf(errdefs.ErrConflict, "%s", "cannot remove container \"/"+c.name+
+			"\": container is running: stop the container before removing or force remove")
 	}
 	if c.state == container.StateRunning {
 		c.kill <- 137
@@ -474,7 +474,7 @@ func (e *fakeEngine) ContainerExecCreate(_ context.Context, name string, cfg con
 		return "", err
 	}
 	if c.state != container.StateRunning {
-		return "", &apiError{kind: errdefs.ErrConflict, msg: "container " + c.id + " is not running"}
+		return "", errdefs.Errorf(errdefs.ErrConflict, "%s", "container "+c.id+" is not running")
 	}
 	e.seq++
 	id := fmt.Sprintf("e%063x", e.seq)
@@ -509,7 +509,7 @@ func (e *fakeEngine) ContainerExecStart(ctx context.Context, id string, cfg Exec
 	}
 	if ex.started {
 		e.mu.Unlock()
-		return &apiError{kind: errdefs.ErrConflict, msg: "exec " + id + " has already been started"}
+		return errdefs.Errorf(errdefs.ErrConflict, "%s", "exec "+id+" has already been started")
 	}
 	ex.started, ex.running = true, true
 	e.mu.Unlock()

@@ -127,7 +127,7 @@ func (e *fakeEngine) lookup(name string) (*fakeCtr, error) {
 			return c, nil
 		}
 	}
-	return nil, &apiError{kind: errdefs.ErrNotFound, msg: "No such container: " + name}
+	return nil, errdefs.Errorf(errdefs.ErrNotFound, "%s", "No such container: "+name)
 }
 
 func (e *fakeEngine) findImage(name string) (*image.InspectResponse, error) {
@@ -139,7 +139,7 @@ func (e *fakeEngine) findImage(name string) (*image.InspectResponse, error) {
 			return img, nil
 		}
 	}
-	return nil, &apiError{kind: errdefs.ErrNotFound, msg: "No such image: " + name}
+	return nil, errdefs.Errorf(errdefs.ErrNotFound, "%s", "No such image: "+name)
 }
 
 // ---------------------------------------------------------------- system, events

@@ -1,7 +1,8 @@
 package server
 
 import (
-	"bufio"
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,9 +18,21 @@ import (
 // hijackedConn is an attach or exec connection taken over from net/http.
 type hijackedConn struct {
 	conn    net.Conn
-	in      *bufio.Reader // what the client sends, including bytes net/http already buffered
+	in      io.Reader // what the client sends, including bytes net/http already buffered
 	untrack func()
 	unwatch func()
+}
+
+// hijackContext returns the context of a request that will hijack its
+// connection. Until release is called (at the hijack) it ends with the
+// request; after, only with cancel, a hang-up or shutdown: net/http cancels
+// a hijacked request's context when the handler returns or when its
+// buffered reader sees the client half-close, which is not the end of an
+// attach.
+func (s *Server) hijackContext(r *http.Request) (ctx context.Context, cancel context.CancelFunc, release func()) {
+	ctx, cancel = s.streamContext(context.WithoutCancel(r.Context()))
+	stop := context.AfterFunc(r.Context(), cancel)
+	return ctx, cancel, func() { stop() }
 }
 
 // hijack takes the connection over and writes the response head the way
@@ -33,6 +46,11 @@ func (s *Server) hijack(w http.ResponseWriter, r *http.Request, multiplexed bool
 		return nil, fmt.Errorf("hijack connection: %w", err)
 	}
 	_ = conn.SetDeadline(time.Time{})
+	// Read the client directly: brw.Reader wraps net/http's connection
+	// reader, whose EOF handling cancels the request context. Keep what it
+	// already buffered.
+	buffered, _ := brw.Reader.Peek(brw.Reader.Buffered())
+	in := io.MultiReader(bytes.NewReader(bytes.Clone(buffered)), conn)
 	head := "HTTP/1.1 200 OK\r\nContent-Type: " + types.MediaTypeRawStream + "\r\n"
 	if _, upgrade := r.Header["Upgrade"]; upgrade {
 		ct := types.MediaTypeRawStream
@@ -41,7 +59,7 @@ func (s *Server) hijack(w http.ResponseWriter, r *http.Request, multiplexed bool
 		}
 		head = "HTTP/1.1 101 UPGRADED\r\nContent-Type: " + ct + "\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
 	}
-	hc := &hijackedConn{conn: conn, in: brw.Reader, untrack: s.trackConn(conn)}
+	hc := &hijackedConn{conn: conn, in: in, untrack: s.trackConn(conn)}
 	hc.unwatch = watchHangup(conn, hangup)
 	if _, err := io.WriteString(conn, head); err == nil {
 		h := w.Header().Clone()

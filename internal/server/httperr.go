@@ -1,8 +1,6 @@
 package server
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/berthproject/berth/errdefs"
@@ -11,8 +9,7 @@ import (
 
 // statusTable maps errdefs kinds to HTTP statuses, as dockerd's
 // httpstatus.FromError does. It is the only such table in berthd: handlers
-// return errors, never statuses. The first kind found in err's chain wins,
-// in table order.
+// return errors, never statuses.
 var statusTable = []struct {
 	kind   error
 	status int
@@ -26,13 +23,31 @@ var statusTable = []struct {
 	{errdefs.ErrNotModified, http.StatusNotModified},
 	{errdefs.ErrUnavailable, http.StatusServiceUnavailable},
 	{errdefs.ErrNotImplemented, http.StatusNotImplemented},
+	{errdefs.ErrInternal, http.StatusInternalServerError},
 }
 
-// statusFromError returns the HTTP status for err: its errdefs kind's, or 500.
+// statusFromError returns the HTTP status for err: that of the outermost
+// errdefs kind in its chain (depth first, so errdefs.Errorf(ErrInvalidArgument,
+// "...: %w", notFoundErr) is a 400), or 500 when it has none.
 func statusFromError(err error) int {
-	for _, e := range statusTable {
-		if errors.Is(err, e.kind) {
-			return e.status
+	for err != nil {
+		for _, e := range statusTable {
+			if err == e.kind {
+				return e.status
+			}
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, c := range u.Unwrap() {
+				if s := statusFromError(c); s != http.StatusInternalServerError {
+					return s
+				}
+			}
+			return http.StatusInternalServerError
+		default:
+			return http.StatusInternalServerError
 		}
 	}
 	return http.StatusInternalServerError
@@ -49,28 +64,18 @@ func writeError(w http.ResponseWriter, err error) {
 	_ = writeJSON(w, status, &common.ErrorResponse{Message: err.Error()})
 }
 
-// apiError is an error of a given kind whose message is sent to the client
-// exactly as written: wrapping a sentinel with %w would append ": invalid
-// argument" to dockerd's wording.
-type apiError struct {
-	kind error
-	msg  string
-}
-
-func (e *apiError) Error() string { return e.msg }
-func (e *apiError) Unwrap() error { return e.kind }
-
-// invalidf returns an ErrInvalidArgument error with a dockerd-style message.
+// invalidf returns an ErrInvalidArgument error with a dockerd-style message
+// (errdefs.Errorf keeps the kind's text out of it).
 func invalidf(format string, args ...any) error {
-	return &apiError{kind: errdefs.ErrInvalidArgument, msg: fmt.Sprintf(format, args...)}
+	return errdefs.Errorf(errdefs.ErrInvalidArgument, format, args...)
 }
 
 // notImplementedf returns an ErrNotImplemented error.
 func notImplementedf(format string, args ...any) error {
-	return &apiError{kind: errdefs.ErrNotImplemented, msg: fmt.Sprintf(format, args...)}
+	return errdefs.Errorf(errdefs.ErrNotImplemented, format, args...)
 }
 
 // notFoundf returns an ErrNotFound error.
 func notFoundf(format string, args ...any) error {
-	return &apiError{kind: errdefs.ErrNotFound, msg: fmt.Sprintf(format, args...)}
+	return errdefs.Errorf(errdefs.ErrNotFound, format, args...)
 }

@@ -29,9 +29,11 @@ func TestStatusFromError(t *testing.T) {
 		{errdefs.ErrInternal, http.StatusInternalServerError},
 		{errors.New("plain"), http.StatusInternalServerError},
 		{context.Canceled, http.StatusInternalServerError},
-		{fmt.Errorf("two kinds: %w, %w", errdefs.ErrConflict, errdefs.ErrNotFound), http.StatusNotFound},
+		{fmt.Errorf("two kinds: %w, %w", errdefs.ErrConflict, errdefs.ErrNotFound), http.StatusConflict},
+		{errdefs.Errorf(errdefs.ErrInvalidArgument, "bad name: %w", errdefs.Errorf(errdefs.ErrNotFound, "No such image: x")), http.StatusBadRequest},
+		{fmt.Errorf("wrapped: %w", fmt.Errorf("deeper: %w", errdefs.ErrUnavailable)), http.StatusServiceUnavailable},
 		{invalidf("bad"), http.StatusBadRequest},
-		{fmt.Errorf("cannot kill container: x: %w", &apiError{kind: errdefs.ErrConflict, msg: "not running"}), http.StatusConflict},
+		{fmt.Errorf("cannot kill container: x: %w", errdefs.Errorf(errdefs.ErrConflict, "not running")), http.StatusConflict},
 	}
 	for _, tt := range tests {
 		if got := statusFromError(tt.err); got != tt.status {
@@ -46,7 +48,7 @@ func TestWriteError(t *testing.T) {
 		code int
 		body string
 	}{
-		{&apiError{kind: errdefs.ErrNotFound, msg: "No such container: xyz"}, 404, `{"message":"No such container: xyz"}` + "\n"},
+		{errdefs.Errorf(errdefs.ErrNotFound, "No such container: xyz"), 404, `{"message":"No such container: xyz"}` + "\n"},
 		{fmt.Errorf("oops <&>: %w", errdefs.ErrInternal), 500, `{"message":"oops <&>: internal error"}` + "\n"},
 		{errdefs.ErrNotModified, 304, ""},
 	}

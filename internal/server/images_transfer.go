@@ -181,7 +181,7 @@ func pullReference(img, tag string) (reference.Named, error) {
 		}
 	}
 	if reference.FamiliarName(ref) == "scratch" {
-		return nil, &apiError{kind: errdefs.ErrPermissionDenied, msg: "'scratch' is a reserved name"}
+		return nil, errdefs.Errorf(errdefs.ErrPermissionDenied, "'scratch' is a reserved name")
 	}
 	return ref, nil
 }

@@ -91,7 +91,7 @@ func (s *Server) recovered(w *statusWriter, r *http.Request, p any) {
 	logging.From(r.Context()).Error("panic in api handler", "method", r.Method,
 		"path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 	if !w.wroteHeader && !w.hijacked {
-		writeError(w, &apiError{kind: errdefs.ErrInternal, msg: fmt.Sprintf("internal server error: %v", p)})
+		writeError(w, errdefs.Errorf(errdefs.ErrInternal, "internal server error: %v", p))
 	}
 }
 

@@ -52,14 +52,15 @@ type DiskUsageOptions struct {
 	Containers, Images, Volumes bool
 }
 
-// EventsBackend is the daemon's event bus, as GET /events sees it.
+// EventsBackend is the daemon's event bus, as GET /events sees it
+// (*internal/events.Bus implements it).
 type EventsBackend interface {
-	// SubscribeEvents returns the recorded events with a time at or after
-	// since (oldest first; none when since is zero) and a channel carrying
-	// every event published after that snapshot, in order. The channel is
-	// closed when ctx ends. The server applies the until limit and the
-	// filters itself.
-	SubscribeEvents(ctx context.Context, since time.Time) (past []events.Message, live <-chan events.Message, err error)
+	// Subscribe returns the recorded events with a time at or after since
+	// (oldest first; none when since is zero) and a channel carrying every
+	// event published after that snapshot, in order. cancel ends the
+	// subscription and closes the channel. The server applies the until
+	// limit and the filters itself.
+	Subscribe(since time.Time) (past []events.Message, ch <-chan events.Message, cancel func())
 }
 
 // ---------------------------------------------------------------- containers

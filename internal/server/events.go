@@ -48,10 +48,8 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := s.streamContext(r.Context())
 	defer cancel()
-	past, live, err := s.opts.Events.SubscribeEvents(ctx, eq.since)
-	if err != nil {
-		return err
-	}
+	past, live, unsubscribe := s.opts.Events.Subscribe(eq.since)
+	defer unsubscribe()
 	enc := newEventEncoder(w, r)
 	for _, ev := range past {
 		if eq.match(ev) {

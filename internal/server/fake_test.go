@@ -171,10 +171,8 @@ func (e *fakeEngine) SystemDiskUsage(context.Context, DiskUsageOptions) (*system
 		Items: []image.Summary{{ID: "sha256:" + strings.Repeat("b", 64), Size: 4096}}}}, nil
 }
 
-func (e *fakeEngine) SubscribeEvents(ctx context.Context, since time.Time) ([]events.Message, <-chan events.Message, error) {
-	if err := e.enter("SubscribeEvents"); err != nil {
-		return nil, nil, err
-	}
+func (e *fakeEngine) Subscribe(since time.Time) ([]events.Message, <-chan events.Message, func()) {
+	_ = e.enter("Subscribe")
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var past []events.Message
@@ -183,23 +181,19 @@ func (e *fakeEngine) SubscribeEvents(ctx context.Context, since time.Time) ([]ev
 	}
 	ch := make(chan events.Message, 64)
 	e.subs = append(e.subs, ch)
-	out := make(chan events.Message)
-	go func() {
-		defer close(out)
-		for {
-			select {
-			case ev := <-ch:
-				select {
-				case out <- ev:
-				case <-ctx.Done():
-					return
+	var once sync.Once
+	return past, ch, func() {
+		once.Do(func() {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			for i, s := range e.subs {
+				if s == ch {
+					e.subs = append(e.subs[:i], e.subs[i+1:]...)
 				}
-			case <-ctx.Done():
-				return
 			}
-		}
-	}()
-	return past, out, nil
+			close(ch)
+		})
+	}
 }
 
 // ---------------------------------------------------------------- images

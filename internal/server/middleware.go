@@ -3,14 +3,13 @@ package server
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,14 +64,19 @@ func splitVersion(path string) (version, rest string) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
-	id := newRequestID()
-	ctx := logging.WithLogger(r.Context(), s.log.With(logging.KeyRequestID, id))
-	r = r.WithContext(ctx)
+	// Request ids (and the per-request logger carrying one) only when the
+	// access log is on: slog's With copies the handler, too dear per call.
+	debug := s.log.Enabled(r.Context(), slog.LevelDebug)
+	log := s.log
+	if debug {
+		log = log.With(logging.KeyRequestID, s.newRequestID())
+	}
+	r = r.WithContext(logging.WithLogger(r.Context(), log))
 	defer func() {
 		if p := recover(); p != nil {
 			s.recovered(sw, r, p)
 		}
-		if log := logging.From(ctx); log.Enabled(ctx, slog.LevelDebug) {
+		if debug {
 			log.Debug("api request", "method", r.Method, "path", r.URL.Path,
 				"status", sw.code(), "duration", time.Since(start))
 		}
@@ -95,12 +99,23 @@ func (s *Server) recovered(w *statusWriter, r *http.Request, p any) {
 	}
 }
 
+// setHeaders adds dockerd's headers to every response. The values are built
+// once in New and shared: handlers may Set these keys but never Add to them.
 func (s *Server) setHeaders(h http.Header) {
-	h.Set("Server", fmt.Sprintf("Docker/%s (%s)", s.opts.Version, runtime.GOOS))
-	h.Set("Api-Version", api.MaxVersion)
-	h.Set("Min-Api-Version", api.MinVersion)
-	h.Set("Docker-Experimental", fmt.Sprint(s.opts.Experimental))
-	h.Set("Ostype", runtime.GOOS)
+	for k, v := range s.headers {
+		h[k] = v
+	}
+}
+
+// fixedHeaders returns the headers every response carries (canonical keys).
+func fixedHeaders(o Options) http.Header {
+	return http.Header{
+		"Server":              {fmt.Sprintf("Docker/%s (%s)", o.Version, runtime.GOOS)},
+		"Api-Version":         {api.MaxVersion},
+		"Min-Api-Version":     {api.MinVersion},
+		"Docker-Experimental": {fmt.Sprint(o.Experimental)},
+		"Ostype":              {runtime.GOOS},
+	}
 }
 
 // route checks the version prefix, then hands the unprefixed request to
@@ -165,10 +180,10 @@ func (s *Server) handle(pattern string, h apiFunc) {
 	})
 }
 
-func newRequestID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+// newRequestID returns a short id unique in this daemon's life: a random
+// prefix chosen in New and a counter.
+func (s *Server) newRequestID() string {
+	return s.idPrefix + strconv.FormatUint(s.reqSeq.Add(1), 36)
 }
 
 // statusWriter records whether and with which status the response started,

@@ -2,11 +2,14 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/berthproject/berth/internal/logging"
@@ -52,6 +55,10 @@ type Server struct {
 
 	mu       sync.Mutex
 	hijacked map[net.Conn]struct{}
+
+	headers  http.Header // sent with every response
+	idPrefix string
+	reqSeq   atomic.Uint64
 }
 
 // New builds a Server over the given backends.
@@ -71,9 +78,19 @@ func New(opts Options) *Server {
 		mux:      http.NewServeMux(),
 		hijacked: map[net.Conn]struct{}{},
 		stopping: make(chan struct{}),
+		headers:  fixedHeaders(opts),
+		idPrefix: randomPrefix(),
 	}
 	s.routes()
 	return s
+}
+
+// randomPrefix returns 6 random hex digits, so request ids differ between
+// daemon runs.
+func randomPrefix() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:]) + "-"
 }
 
 // Serve answers API requests on l until ctx ends, then shuts down: it stops

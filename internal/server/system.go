@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"runtime"
 
 	"github.com/berthproject/berth/api"
 	"github.com/moby/moby/api/types/container"
@@ -62,6 +63,10 @@ func (s *Server) getInfo(w http.ResponseWriter, r *http.Request) error {
 	if info.Swarm.LocalNodeState == "" {
 		info.Swarm.LocalNodeState = swarm.LocalNodeStateInactive
 	}
+	if info.OSType == "" { // the moby integration suite requires it
+		info.OSType = runtime.GOOS
+	}
+	info.ExperimentalBuild = info.ExperimentalBuild || s.opts.Experimental
 	return writeJSON(w, http.StatusOK, legacyInfo(r, info))
 }
 

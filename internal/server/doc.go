@@ -1,8 +1,7 @@
 // Package server is berthd's HTTP API: a Docker Engine API compatible
-// router (API versions api.MinVersion to api.MaxVersion), its middleware
-// (version prefix, request id, access log, panic recovery, dockerd's
-// headers) and one file of handlers per resource (system.go, events.go,
-// containers.go, attach.go, exec.go, images.go, ...).
+// router (API versions api.MinVersion to api.MaxVersion, served both as
+// /v1.NN/... and unversioned), its middleware and one file of handlers per
+// resource.
 //
 // Place in the run flow: cmd/berthd → internal/daemon builds the engine and
 // calls server.New with it, then Serve on the daemon's listeners. Every
@@ -10,18 +9,32 @@
 // in backend.go (consumer-side, cut by role as moby's routers do) and
 // encodes the response with moby's own wire types
 // (github.com/moby/moby/api/types/...), so JSON matches dockerd byte for
-// byte. httperr.go is the only place that maps errdefs kinds to HTTP
-// statuses.
+// byte; responses to older API versions get dockerd's per-version changes.
+//
+// Files:
+//
+//	server.go       Options, New, Serve (graceful shutdown), the route table
+//	middleware.go   version prefix, headers, request id + access log, panic recovery
+//	httperr.go      the only errdefs kind → HTTP status table
+//	wire.go         JSON in and out, query parameters, legacy-field merging
+//	system.go       /_ping /version /info /system/df      events.go  /events
+//	containers*.go  container life cycle and inspection   logs.go    /logs
+//	attach.go exec.go hijack.go hangup_*.go  hijacked streams    stream.go  stdcopy framing
+//	images*.go      images, load/save/import/pull          objects.go networks, volumes, plugins
 //
 // Streams: the server owns the wire format. Backends hand plain bytes to
-// io.Writers (attach, exec) or LogMessages (logs); the server multiplexes
-// them with stdcopy framing when there is no terminal, hijacks connections
-// for attach and exec, applies the detach keys and notices hang-ups.
+// io.Writers (attach, exec) or send LogMessages (logs); the server frames
+// them with stdcopy when there is no terminal, hijacks connections for
+// attach and exec (101 UPGRADED, or 200 for old clients), applies the detach
+// keys, and notices a client hanging up (epoll on the socket, as dockerd).
 //
 // Routing uses net/http's ServeMux method patterns rather than a framework:
-// the Docker API is a fixed set of routes and the standard mux covers them.
+// the Docker API is a fixed set of routes and the standard mux covers them,
+// except image names, which contain slashes and are dispatched by suffix.
 //
-// Imports: api, errdefs, internal/logging, moby's api module (types, stdcopy),
-// distribution/reference, moby/term (detach keys). Never the moby client
-// (it links OpenTelemetry; tests may use it) and never the engine itself.
+// Imports: api, errdefs, internal/logging, moby's api module (types,
+// stdcopy, authconfig), distribution/reference, go-digest, image-spec,
+// moby/term (detach keys) and x/sys (epoll). Never the moby client (it
+// links OpenTelemetry; tests may use it, TestImports checks) and never the
+// engine itself.
 package server

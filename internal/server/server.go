@@ -221,9 +221,25 @@ func (s *Server) routes() {
 	s.handle("GET /volumes", s.getVolumes)
 	s.handle("GET /plugins", notImplementedPlugins)
 
+	for _, p := range unimplementedRoutes {
+		s.handle(p, notImplemented)
+	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, notFoundf("page not found"))
 	})
+}
+
+// unimplementedRoutes are dockerd routes berthd does not serve yet: they
+// answer 501 rather than "page not found", so clients say what is missing.
+// Remove a route from here when it gets a handler.
+var unimplementedRoutes = []string{
+	"POST /build", "POST /commit", "POST /auth", "GET /images/search", "GET /distribution/{rest...}",
+	"GET /containers/{name}/export", "GET /containers/{name}/changes",
+	"GET /containers/{name}/archive", "HEAD /containers/{name}/archive", "PUT /containers/{name}/archive",
+	"POST /networks/create", "POST /networks/prune", "GET /networks/{id}", "DELETE /networks/{id}",
+	"POST /networks/{id}/connect", "POST /networks/{id}/disconnect",
+	"POST /volumes/create", "POST /volumes/prune", "GET /volumes/{name}", "DELETE /volumes/{name}",
+	"GET /swarm", "POST /session",
 }
 
 func notImplemented(http.ResponseWriter, *http.Request) error {

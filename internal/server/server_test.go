@@ -198,6 +198,13 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 	}
 	resp, body := call(t, ts, "GET", "/plugins", nil)
 	wantStatus(t, resp, body, 501, "plugins are not supported")
+	for _, p := range []string{"POST /v1.50/build", "PUT /containers/x/archive", "HEAD /containers/x/archive", "POST /networks/create", "GET /distribution/docker.io/library/busybox/json"} {
+		m, path, _ := strings.Cut(p, " ")
+		resp, body = call(t, ts, m, path, nil)
+		if resp.StatusCode != 501 {
+			t.Errorf("%s: %d %s", p, resp.StatusCode, body)
+		}
+	}
 	resp, _ = call(t, ts, "OPTIONS", "/containers/json", nil)
 	if resp.StatusCode != 200 {
 		t.Errorf("OPTIONS: %d", resp.StatusCode)

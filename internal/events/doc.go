@@ -2,5 +2,7 @@
 // image life cycle), in Docker's events.Message shape so /events can stream
 // them as they are. It keeps the most recent messages for `since` queries.
 //
-// It imports api (filters) and the moby events types.
+// Filtering is the API server's business (internal/server/events.go).
+//
+// It imports only the moby events types.
 package events

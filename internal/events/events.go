@@ -4,7 +4,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/berthproject/berth/api"
 	"github.com/moby/moby/api/types/events"
 )
 
@@ -71,52 +70,4 @@ func (b *Bus) Subscribe(since time.Time) (past []events.Message, ch <-chan event
 			close(c)
 		})
 	}
-}
-
-// Match reports whether m passes the /events filters: type, event (action),
-// container, image, label, and the object's id or name attribute.
-func Match(f api.Filters, m events.Message) bool {
-	if !f.Match("type", string(m.Type)) {
-		return false
-	}
-	if f.Has("event") && !f["event"][string(m.Action)] && !f["event"][actionBase(string(m.Action))] {
-		return false
-	}
-	name := m.Actor.Attributes["name"]
-	switch m.Type {
-	case events.ContainerEventType:
-		if f.Has("container") && !f["container"][m.Actor.ID] && !f["container"][name] && !prefixMatch(f["container"], m.Actor.ID) {
-			return false
-		}
-		if f.Has("image") && !f["image"][m.Actor.Attributes["image"]] {
-			return false
-		}
-	case events.ImageEventType:
-		if f.Has("container") {
-			return false
-		}
-		if f.Has("image") && !f["image"][m.Actor.ID] && !f["image"][name] {
-			return false
-		}
-	}
-	return f.MatchLabels("label", m.Actor.Attributes)
-}
-
-// actionBase strips the detail of actions such as "exec_start: ps".
-func actionBase(a string) string {
-	for i := range len(a) {
-		if a[i] == ':' {
-			return a[:i]
-		}
-	}
-	return a
-}
-
-func prefixMatch(set map[string]bool, id string) bool {
-	for v := range set {
-		if len(v) >= 1 && len(v) <= len(id) && id[:len(v)] == v {
-			return true
-		}
-	}
-	return false
 }

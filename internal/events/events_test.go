@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berthproject/berth/api"
 	"github.com/moby/moby/api/types/events"
 )
 
@@ -45,37 +44,5 @@ func TestHistoryBounded(t *testing.T) {
 	defer cancel()
 	if len(past) != historySize {
 		t.Fatalf("history = %d, want %d", len(past), historySize)
-	}
-}
-
-func TestMatch(t *testing.T) {
-	c := msg(events.ContainerEventType, events.ActionStart, "abcdef", map[string]string{"name": "web", "image": "busybox", "a": "b"})
-	img := msg(events.ImageEventType, events.ActionTag, "sha256:1", map[string]string{"name": "busybox:latest"})
-	for _, tc := range []struct {
-		filter []string
-		m      events.Message
-		want   bool
-	}{
-		{nil, c, true},
-		{[]string{"type=container"}, c, true},
-		{[]string{"type=image"}, c, false},
-		{[]string{"container=web"}, c, true},
-		{[]string{"container=abc"}, c, true},
-		{[]string{"container=zzz"}, c, false},
-		{[]string{"event=start"}, c, true},
-		{[]string{"event=die"}, c, false},
-		{[]string{"label=a=b"}, c, true},
-		{[]string{"label=a=c"}, c, false},
-		{[]string{"image=busybox"}, c, true},
-		{[]string{"image=busybox:latest"}, img, true},
-		{[]string{"container=web"}, img, false},
-	} {
-		f, err := api.NewFilters(tc.filter...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := Match(f, tc.m); got != tc.want {
-			t.Errorf("Match(%v, %s %s) = %v, want %v", tc.filter, tc.m.Type, tc.m.Action, got, tc.want)
-		}
 	}
 }

@@ -180,7 +180,9 @@ func TestFollowCancel(t *testing.T) {
 	writeLog(t, path, 2, 0, 1)
 	ctx, cancel := contextWithCancel(t)
 	done := make(chan error, 1)
-	go func() { done <- Read(ctx, path, 1, ReadOptions{Tail: -1, Follow: true}, func(Message) error { return nil }) }()
+	go func() {
+		done <- Read(ctx, path, 1, ReadOptions{Tail: -1, Follow: true}, func(Message) error { return nil })
+	}()
 	time.Sleep(50 * time.Millisecond)
 	cancel()
 	select {

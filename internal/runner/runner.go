@@ -112,6 +112,11 @@ type Streams struct {
 	// DetachOnStdinEOF ends the attach when Stdin ends (without closing the
 	// process's stdin unless the container is StdinOnce).
 	DetachOnStdinEOF bool
+	// Attached, when set, is called once the attach is in place: everything
+	// the process writes from then on reaches these streams. Attach blocks
+	// until the output ends, so this is how a caller knows it may go on
+	// (answer the attach request, and so let `docker run` call Start).
+	Attached func()
 }
 
 // Status is a container's state as the runner sees it.

@@ -31,7 +31,7 @@ func (r *Runner) Create(ctx context.Context, b runner.Bundle) (int, error) {
 		Runtime: b.Runtime, RuntimeRoot: b.RuntimeRoot,
 		Terminal: spec.Process != nil && spec.Process.Terminal,
 		Stdin:    b.Stdin, StdinOnce: b.StdinOnce,
-		LogPath:  b.Log.Path, LogMaxSize: b.Log.MaxSize, LogMaxFiles: b.Log.MaxFiles,
+		LogPath: b.Log.Path, LogMaxSize: b.Log.MaxSize, LogMaxFiles: b.Log.MaxFiles,
 	}}
 	resp, err := r.call(ctx, req)
 	return resp.Pid, err

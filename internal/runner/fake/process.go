@@ -37,10 +37,10 @@ type proc struct {
 	pid      int
 	execID   string
 	exitOnce atomic.Bool // set once the exit was recorded
-	spec    *Process
-	signals chan int
-	kill    context.CancelFunc
-	ctx     context.Context
+	spec     *Process
+	signals  chan int
+	kill     context.CancelFunc
+	ctx      context.Context
 
 	stdinR    *io.PipeReader
 	stdinW    *io.PipeWriter

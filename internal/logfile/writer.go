@@ -138,9 +138,9 @@ type Stream struct {
 	reported bool
 }
 
-// Write logs every complete line of p (and of what was pending). It always
-// consumes all of p; a failing log file is reported once and then ignored, so
-// output keeps flowing to attachers.
+// Write logs every complete line of p (and of what was pending), in one
+// write to the file. It always consumes all of p; a failing log file is
+// reported once and then ignored, so output keeps flowing to attachers.
 func (s *Stream) Write(p []byte) (int, error) {
 	t := s.w.now()
 	n := len(p)
@@ -148,19 +148,28 @@ func (s *Stream) Write(p []byte) (int, error) {
 		p = append(s.pending, p...)
 		s.pending = nil
 	}
+	bp := bufPool.Get().(*[]byte)
+	b := (*bp)[:0]
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		switch {
 		case i >= 0 && i < MaxMessage:
-			s.emit(p[:i+1], t)
+			b = appendEntry(b, p[:i+1], s.name, t)
 			p = p[i+1:]
 		case len(p) >= MaxMessage:
-			s.emit(p[:MaxMessage], t)
+			b = appendEntry(b, p[:MaxMessage], s.name, t)
 			p = p[MaxMessage:]
 		default:
 			s.pending = append(make([]byte, 0, len(p)), p...)
 			p = nil
 		}
+	}
+	if len(b) > 0 {
+		s.record(s.w.write(b))
+	}
+	if cap(b) <= 64*1024 {
+		*bp = b
+		bufPool.Put(bp)
 	}
 	return n, s.takeErr()
 }
@@ -168,14 +177,14 @@ func (s *Stream) Write(p []byte) (int, error) {
 // Close writes a pending incomplete line, without newline.
 func (s *Stream) Close() error {
 	if len(s.pending) > 0 {
-		s.emit(s.pending, s.w.now())
+		s.record(s.w.WriteMessage(s.name, s.pending, s.w.now()))
 		s.pending = nil
 	}
 	return s.takeErr()
 }
 
-func (s *Stream) emit(line []byte, t time.Time) {
-	if err := s.w.WriteMessage(s.name, line, t); err != nil && s.err == nil {
+func (s *Stream) record(err error) {
+	if err != nil && s.err == nil {
 		s.err = err
 	}
 }

@@ -101,10 +101,11 @@ func run(ctx context.Context, root string) error {
 }
 
 // tune keeps the monitor's heap small: it is one long-lived process whose
-// resident memory is the budget, and its garbage is tiny and frequent.
+// resident memory is the budget, and its garbage is small and frequent. (No
+// memory limit: with many containers the live heap may pass any fixed limit,
+// and the GC would then run all the time.)
 func tune() {
 	debug.SetGCPercent(50)
-	debug.SetMemoryLimit(8 << 20)
 	if runtime.GOMAXPROCS(0) > 2 {
 		runtime.GOMAXPROCS(2)
 	}

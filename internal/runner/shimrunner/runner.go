@@ -157,13 +157,8 @@ func (r *Runner) connect(ctx context.Context) (*session, error) {
 	if cur != nil && cur.alive() {
 		return cur, nil
 	}
-	nc, err := r.dialOrSpawn(ctx)
+	s, err := r.open(ctx)
 	if err != nil {
-		return nil, err
-	}
-	s := newSession(nc, r.deliverExit)
-	if err := r.handshake(ctx, s); err != nil {
-		s.close()
 		return nil, err
 	}
 	r.mu.Lock()
@@ -175,6 +170,32 @@ func (r *Runner) connect(ctx context.Context) (*session, error) {
 	r.sess = s
 	r.mu.Unlock()
 	return s, nil
+}
+
+// open dials and handshakes. A monitor that is exiting (idle) may accept
+// and drop the connection: then it retries, starting a new monitor.
+func (r *Runner) open(ctx context.Context) (*session, error) {
+	var err error
+	for range 3 {
+		var nc *net.UnixConn
+		if nc, err = r.dialOrSpawn(ctx); err != nil {
+			return nil, err
+		}
+		s := newSession(nc, r.deliverExit)
+		if err = r.handshake(ctx, s); err == nil {
+			return s, nil
+		}
+		s.close()
+		if !errdefs.IsUnavailable(err) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil, err
 }
 
 func (r *Runner) handshake(ctx context.Context, s *session) error {

@@ -42,6 +42,20 @@ type container struct {
 	pending  map[string][]*attacher // attachers waiting for an exec to start
 }
 
+// releasePending ends the attachers parked for execs that can no longer
+// start. Call with monitor.mu held.
+func (c *container) releasePending(err error) {
+	for _, list := range c.pending {
+		for _, a := range list {
+			a.bind(nil)
+			a.conn.SetWriteDeadline(time.Now().Add(time.Second))
+			a.conn.WriteJSON(wire.KindEnd, wire.End{Error: wire.ErrorOf(err)})
+			a.conn.Close()
+		}
+	}
+	c.pending = nil
+}
+
 // killWait bounds how long a forced delete waits for the killed init.
 const killWait = 10 * time.Second
 
@@ -102,7 +116,7 @@ func (m *monitor) create(ctx context.Context, req *wire.Create) (int, error) {
 		m.checkIdle()
 		return 0, err
 	}
-	logging.From(ctx).Info("container created", "pid", pid)
+	logging.From(ctx).Debug("container created", "pid", pid)
 	return pid, nil
 }
 
@@ -223,9 +237,10 @@ func (m *monitor) initExited(ctx context.Context, c *container, ws unix.WaitStat
 		m.mu.Lock()
 		c.status, c.exit = wire.StatusStopped, &e
 		close(c.exited)
+		c.releasePending(errdefs.Errorf(errdefs.ErrConflict, "container %s is not running", c.id))
 		subs := m.subs
 		m.mu.Unlock()
-		logging.From(ctx).Info("container exited", "code", e.Code, "oom_killed", oom)
+		logging.From(ctx).Debug("container exited", "code", e.Code, "oom_killed", oom)
 		m.send(subs, e)
 	}()
 }
@@ -250,7 +265,7 @@ func (m *monitor) start(ctx context.Context, id string) error {
 	}
 	m.mu.Unlock()
 	if err == nil {
-		logging.From(ctx).Info("container started", logging.KeyContainerID, id)
+		logging.From(ctx).Debug("container started", logging.KeyContainerID, id)
 	}
 	return err
 }
@@ -317,15 +332,10 @@ func (m *monitor) delete(ctx context.Context, id string, force bool) error {
 	}
 	m.mu.Lock()
 	delete(m.containers, id)
-	for _, list := range c.pending {
-		for _, a := range list {
-			a.bind(nil)
-			a.conn.Close()
-		}
-	}
+	c.releasePending(errdefs.Errorf(errdefs.ErrNotFound, "container %s: not found", id))
 	m.mu.Unlock()
 	m.checkIdle()
-	logging.From(ctx).Info("container deleted", logging.KeyContainerID, id)
+	logging.From(ctx).Debug("container deleted", logging.KeyContainerID, id)
 	return nil
 }
 

@@ -31,6 +31,9 @@ func (m *monitor) exec(ctx context.Context, req *wire.Request) (int, error) {
 	case err != nil:
 	case c.status != wire.StatusRunning || c.deleting:
 		err = errdefs.Errorf(errdefs.ErrConflict, "container %s is not running", req.Container)
+		if c.status == wire.StatusStopped {
+			c.releasePending(err)
+		}
 	case c.execs[req.Exec] != nil:
 		err = errdefs.Errorf(errdefs.ErrAlreadyExists, "exec %s: already exists", req.Exec)
 	}
@@ -106,7 +109,7 @@ func (m *monitor) execExited(ctx context.Context, c *container, e *execProc, ws 
 		delete(c.execs, e.id)
 		subs := m.subs
 		if len(subs) == 0 {
-			m.execExits = append(m.execExits, x)
+			m.keepExecExit(x)
 		}
 		m.mu.Unlock()
 		logging.From(ctx).Debug("exec exited", "code", x.Code)

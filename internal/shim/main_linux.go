@@ -96,7 +96,7 @@ func run(ctx context.Context, root string) error {
 	go m.signals(ctx)
 	go m.serve(ctx)
 	<-m.quit
-	logging.From(ctx).Info("monitor exiting: no containers and no clients")
+	logging.From(ctx).Info("monitor exiting")
 	return nil
 }
 

@@ -161,9 +161,21 @@ func (m *monitor) send(subs []*wire.Conn, e wire.Exit) {
 	}
 	if !delivered && e.Exec != "" {
 		m.mu.Lock()
-		m.execExits = append(m.execExits, e)
+		m.keepExecExit(e)
 		m.mu.Unlock()
 	}
+}
+
+// maxExecExits bounds the exec exits kept for a subscriber that may never
+// come (a client without OnExit); the oldest are dropped.
+const maxExecExits = 1024
+
+// keepExecExit holds an undelivered exec exit. Call with m.mu held.
+func (m *monitor) keepExecExit(e wire.Exit) {
+	if len(m.execExits) >= maxExecExits {
+		m.execExits = slices.Delete(m.execExits, 0, 1)
+	}
+	m.execExits = append(m.execExits, e)
 }
 
 // attach binds an attach connection to its process (or parks it until the

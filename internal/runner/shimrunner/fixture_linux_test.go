@@ -86,7 +86,7 @@ func makeRootfs(r string) error {
 
 // env is one test's monitor root and runner.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	root  string // short: socket paths must fit in 108 bytes
 	mon   string
 	r     *Runner
@@ -97,7 +97,7 @@ type env struct {
 	onExit func(runner.Exit)
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	testutil.RequirePrivileged(t, testutil.NeedMountNS, testutil.NeedRunc)
 	fixture.once.Do(func() { fixture.err = setupFixture() })
 	if fixture.err != nil {
@@ -114,7 +114,7 @@ func newEnv(t *testing.T) *env {
 }
 
 func (e *env) newRunner() *Runner {
-	r, err := New(e.t.Context(), Options{Root: e.mon, Binary: fixture.binary, OnExit: e.record})
+	r, err := New(e.t.Context(), Options{Root: e.mon, Binary: fixture.binary, OnExit: e.record, Debug: true})
 	if err != nil {
 		e.t.Fatal(err)
 	}

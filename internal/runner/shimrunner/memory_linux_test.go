@@ -2,11 +2,14 @@ package shimrunner
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berthproject/berth/internal/runner"
 )
 
 // memKB reads Rss and Pss (kB) of pid from smaps_rollup.
@@ -40,6 +43,7 @@ func TestMonitorMemory(t *testing.T) {
 	pid := e.monitorPid()
 	time.Sleep(300 * time.Millisecond)
 	idleRSS, idlePSS := memKB(t, pid)
+	fds := countFDs(t, pid)
 	const n = 50
 	for i := range n {
 		id := fmt.Sprintf("mem%02d", i)
@@ -65,6 +69,41 @@ func TestMonitorMemory(t *testing.T) {
 	for i := range n {
 		if err := e.r.Delete(ctx, fmt.Sprintf("mem%02d", i), true); err != nil {
 			t.Fatal(err)
+		}
+	}
+	if after := countFDs(t, pid); after != fds {
+		t.Errorf("monitor has %d fds after deleting every container, %d before", after, fds)
+	}
+}
+
+func countFDs(t *testing.T, pid int) int {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// BenchmarkRunTrue measures one `docker run --rm busybox true` worth of
+// runner calls: create, attach, start, exit, delete (runc as the runtime).
+func BenchmarkRunTrue(b *testing.B) {
+	e := newEnv(b)
+	ctx := b.Context()
+	i := 0
+	for b.Loop() {
+		i++
+		id := fmt.Sprintf("bench%d", i)
+		if _, err := e.r.Create(ctx, e.bundle(id, "true")); err != nil {
+			b.Fatal(err)
+		}
+		done := e.attach(id, "", runner.Streams{Stdout: io.Discard})
+		if err := e.r.Start(ctx, id); err != nil {
+			b.Fatal(err)
+		}
+		waitAttach(b, done)
+		e.waitExit(id, "")
+		if err := e.r.Delete(ctx, id, false); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

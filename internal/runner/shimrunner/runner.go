@@ -27,6 +27,9 @@ type Options struct {
 	// OnExit receives container and exec exits (also those that happened
 	// while no runner was connected). It may be nil.
 	OnExit runner.ExitFunc
+	// Debug makes a monitor started by this runner log every container's
+	// life cycle in monitor.log.
+	Debug bool
 }
 
 // Runner implements runner.Runner by talking to the monitor.

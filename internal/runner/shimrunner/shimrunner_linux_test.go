@@ -30,7 +30,7 @@ func (e *env) attach(id, execID string, s runner.Streams) <-chan error {
 	return done
 }
 
-func waitAttach(t *testing.T, done <-chan error) {
+func waitAttach(t testing.TB, done <-chan error) {
 	t.Helper()
 	select {
 	case err := <-done:
@@ -433,5 +433,51 @@ func TestAttachCancel(t *testing.T) {
 	err := e.r.Attach(actx, "long", "", runner.Streams{Stdout: io.Discard})
 	if !errors.Is(err, actx.Err()) || actx.Err() == nil {
 		t.Errorf("cancelled attach: %v", err)
+	}
+}
+
+func TestLargeOutputAndRotation(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	// A container's log rotates like dockerd's (max-size 64k, max-file 2).
+	b := e.bundle("rot", "seq", "1", "20000")
+	b.Log.MaxSize, b.Log.MaxFiles = 64<<10, 2
+	var out buffer
+	e.run(b, runner.Streams{Stdout: &out})
+	if n := strings.Count(out.String(), "\n"); n != 20000 {
+		t.Errorf("attach got %d lines", n)
+	}
+	if _, err := os.Stat(e.logPath("rot") + ".1"); err != nil {
+		t.Errorf("no rotated file: %v", err)
+	}
+	var last string
+	logfile.Read(ctx, e.logPath("rot"), 2, logfile.ReadOptions{Tail: 1}, func(m logfile.Message) error {
+		last = string(m.Line)
+		return nil
+	})
+	if last != "20000\n" {
+		t.Errorf("last logged line %q", last)
+	}
+	// An exec's large output is complete when its exit is delivered.
+	if _, err := e.r.Create(ctx, e.bundle("big", "sleep", "3600")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.r.Start(ctx, "big"); err != nil {
+		t.Fatal(err)
+	}
+	var big buffer
+	lenAtExit := make(chan int, 1)
+	e.onExit = func(x runner.Exit) {
+		if x.ExecID == "seq" {
+			lenAtExit <- len(big.String())
+		}
+	}
+	p := &specs.Process{Args: []string{"seq", "1", "100000"}, Cwd: "/", Env: []string{"PATH=/bin"}}
+	if _, err := e.r.Exec(ctx, "big", "seq", runner.ExecProcess{Spec: p, Streams: &runner.Streams{Stdout: &big}}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitExit("big", "seq")
+	if n, want := <-lenAtExit, 588895; n != want {
+		t.Errorf("exec output at exit time: %d bytes, want %d", n, want)
 	}
 }

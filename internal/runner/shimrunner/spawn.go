@@ -65,7 +65,11 @@ func (r *Runner) spawn() (<-chan error, error) {
 		return nil, errdefs.Errorf(errdefs.ErrInternal, "monitor log: %w", err)
 	}
 	defer logf.Close()
-	cmd := exec.Command(r.opts.Binary, shim.Command, "--root", r.opts.Root)
+	args := []string{shim.Command, "--root", r.opts.Root}
+	if r.opts.Debug {
+		args = append(args, "--debug")
+	}
+	cmd := exec.Command(r.opts.Binary, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Dir = "/"
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

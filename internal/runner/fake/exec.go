@@ -20,38 +20,10 @@ func (r *Runner) Exec(ctx context.Context, id, execID string, p runner.ExecProce
 	if p.Spec == nil {
 		return 0, errdefs.Errorf(errdefs.ErrInvalidArgument, "exec %s: no process", execID)
 	}
-	r.mu.Lock()
-	c, err := r.get(id)
-	switch {
-	case err != nil:
-	case c.status != runner.StatusRunning:
-		err = errdefs.Errorf(errdefs.ErrConflict, "container %s is not running", id)
-	case c.execs[execID] != nil:
-		err = errdefs.Errorf(errdefs.ErrAlreadyExists, "exec %s: already exists", execID)
-	}
-	var prog Program
-	if err == nil {
-		if prog, err = r.program(p.Spec.Args); err != nil {
-			err = errdefs.Errorf(errdefs.ErrInternal, "OCI runtime exec failed: exec failed: unable to start container process: %w", err)
-		}
-	}
+	c, pr, prog, err := r.newExec(ctx, id, execID, p)
 	if err != nil {
-		r.mu.Unlock()
 		return 0, err
 	}
-	r.lastPid++
-	pr := newProc(ctx, r.lastPid, p.Spec.Args, p.Spec.Env, p.Stdin, true, nil)
-	pr.execID = execID
-	if c.execs == nil {
-		c.execs = map[string]*proc{}
-	}
-	c.execs[execID] = pr
-	for _, w := range c.waiting[execID] { // attached before the exec
-		pr.register(w.s)
-		w.bound <- pr
-	}
-	delete(c.waiting, execID)
-	r.mu.Unlock()
 	if p.Streams != nil {
 		s := *p.Streams
 		attached := make(chan struct{})
@@ -67,6 +39,39 @@ func (r *Runner) Exec(ctx context.Context, id, execID string, p runner.ExecProce
 	}
 	r.run(c, execID, pr, prog)
 	return pr.pid, nil
+}
+
+// newExec checks and registers an exec, binding the attachers that wait
+// for it.
+func (r *Runner) newExec(ctx context.Context, id, execID string, p runner.ExecProcess) (*container, *proc, Program, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.get(id)
+	switch {
+	case err != nil:
+		return nil, nil, nil, err
+	case c.status != runner.StatusRunning:
+		return nil, nil, nil, errdefs.Errorf(errdefs.ErrConflict, "container %s is not running", id)
+	case c.execs[execID] != nil:
+		return nil, nil, nil, errdefs.Errorf(errdefs.ErrAlreadyExists, "exec %s: already exists", execID)
+	}
+	prog, err := r.program(p.Spec.Args)
+	if err != nil {
+		return nil, nil, nil, errdefs.Errorf(errdefs.ErrInternal, "OCI runtime exec failed: exec failed: unable to start container process: %w", err)
+	}
+	r.lastPid++
+	pr := newProc(ctx, r.lastPid, p.Spec.Args, p.Spec.Env, p.Stdin, true, nil)
+	pr.execID = execID
+	if c.execs == nil {
+		c.execs = map[string]*proc{}
+	}
+	c.execs[execID] = pr
+	for _, w := range c.waiting[execID] { // attached before the exec
+		pr.register(w.s)
+		w.bound <- pr
+	}
+	delete(c.waiting, execID)
+	return c, pr, prog, nil
 }
 
 // Attach implements runner.Runner. An attach to an exec that does not

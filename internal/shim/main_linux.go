@@ -21,13 +21,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Files in the monitor's root directory.
-const (
-	SocketName = "monitor.sock" // the unix socket runners connect to
-	PidName    = "monitor.pid"  // the monitor's pid, while it runs
-	LogName    = "monitor.log"  // its stdout/stderr (opened by whoever starts it)
-)
-
 // Timing of the monitor's life.
 const (
 	// startGrace is how long a new monitor waits for its first client.

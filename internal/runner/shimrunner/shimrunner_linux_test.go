@@ -481,3 +481,53 @@ func TestLargeOutputAndRotation(t *testing.T) {
 		t.Errorf("exec output at exit time: %d bytes, want %d", n, want)
 	}
 }
+
+func TestExecTerminal(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	if _, err := e.r.Create(ctx, e.bundle("host", "sleep", "3600")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.r.Start(ctx, "host"); err != nil {
+		t.Fatal(err)
+	}
+	inR, inW := io.Pipe()
+	defer inW.Close()
+	var out buffer
+	p := &specs.Process{Args: []string{"sh"}, Cwd: "/", Env: []string{"PATH=/bin", "TERM=xterm"}, Terminal: true}
+	if _, err := e.r.Exec(ctx, "host", "tty1", runner.ExecProcess{Spec: p, Stdin: true, Streams: &runner.Streams{Stdin: inR, Stdout: &out}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.r.Resize(ctx, "host", "tty1", 90, 33); err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(inW, "stty size; exit 3\n")
+	if x := e.waitExit("host", "tty1"); x.Code != 3 {
+		t.Errorf("exit %+v", x)
+	}
+	if !strings.Contains(out.String(), "33 90") {
+		t.Errorf("exec terminal output %q", out.String())
+	}
+}
+
+// TestRecreate is `docker restart`'s shape: delete, then create the same ID
+// in the same bundle directory; the log goes on.
+func TestRecreate(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	for i := range 2 {
+		b := e.bundle("again", "sh", "-c", "echo run; exit 2")
+		if x := e.run(b, runner.Streams{}); x.Code != 2 {
+			t.Fatalf("run %d: exit %+v", i, x)
+		}
+		e.mu.Lock()
+		e.exits = nil
+		e.mu.Unlock()
+		if err := e.r.Delete(ctx, "again", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if msgs := readLog(t, e.logPath("again")); len(msgs) != 2 {
+		t.Errorf("log after two runs: %+v", msgs)
+	}
+}

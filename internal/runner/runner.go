@@ -112,10 +112,10 @@ type Streams struct {
 	// DetachOnStdinEOF ends the attach when Stdin ends (without closing the
 	// process's stdin unless the container is StdinOnce).
 	DetachOnStdinEOF bool
-	// Attached, when set, is called once the attach is in place: everything
-	// the process writes from then on reaches these streams. Attach blocks
-	// until the output ends, so this is how a caller knows it may go on
-	// (answer the attach request, and so let `docker run` call Start).
+	// Attached, if set, is called once the attacher is registered with the
+	// monitor: no output produced after that is missed. The engine attaches
+	// `docker run`'s clients between Create and Start and waits for this
+	// before calling Start.
 	Attached func()
 }
 

@@ -21,13 +21,12 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// The shared fixture: berth-runtime built from this module, and a busybox
-// rootfs made from /bin/busybox, both in one temp dir removed by TestMain.
+// The shared fixture: berth-runtime built from this module, in a temp dir
+// removed by TestMain.
 var fixture struct {
 	once   sync.Once
 	dir    string
 	binary string
-	rootfs string
 	err    error
 }
 
@@ -53,42 +52,15 @@ func setupFixture() error {
 	if err != nil {
 		return fmt.Errorf("build berth-runtime: %v\n%s", err, out)
 	}
-	fixture.rootfs = filepath.Join(dir, "rootfs")
-	return makeRootfs(fixture.rootfs)
-}
-
-// makeRootfs lays out a busybox rootfs (like bench/reference/mkrootfs.sh).
-func makeRootfs(r string) error {
-	for _, d := range []string{"bin", "etc", "tmp", "root", "proc", "sys", "dev"} {
-		if err := os.MkdirAll(filepath.Join(r, d), 0o755); err != nil {
-			return err
-		}
-	}
-	bb, err := os.ReadFile("/bin/busybox")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(r, "bin/busybox"), bb, 0o755); err != nil {
-		return err
-	}
-	list, err := exec.Command("/bin/busybox", "--list").Output()
-	if err != nil {
-		return err
-	}
-	for _, name := range strings.Fields(string(list)) {
-		if name != "busybox" {
-			os.Symlink("busybox", filepath.Join(r, "bin", name))
-		}
-	}
-	os.WriteFile(filepath.Join(r, "etc/passwd"), []byte("root:x:0:0:root:/root:/bin/sh\n"), 0o644)
-	return os.WriteFile(filepath.Join(r, "etc/group"), []byte("root:x:0:\n"), 0o644)
+	return nil
 }
 
 // env is one test's monitor root and runner.
 type env struct {
-	t     testing.TB
-	root  string // short: socket paths must fit in 108 bytes
-	mon   string
+	t      testing.TB
+	root   string // short: socket paths must fit in 108 bytes
+	mon    string
+	rootfs string // a busybox rootfs, bind-mounted read-only into containers
 	r     *Runner
 	mu    sync.Mutex
 	exits []runner.Exit
@@ -103,11 +75,12 @@ func newEnv(t testing.TB) *env {
 	if fixture.err != nil {
 		t.Fatal(fixture.err)
 	}
+	rootfs := testutil.BusyboxRootfs(t)
 	root, err := os.MkdirTemp("", "bm-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, root: root, mon: filepath.Join(root, "mon"), got: make(chan struct{}, 100)}
+	e := &env{t: t, root: root, mon: filepath.Join(root, "mon"), rootfs: rootfs, got: make(chan struct{}, 100)}
 	e.r = e.newRunner()
 	t.Cleanup(e.cleanup)
 	return e
@@ -221,7 +194,7 @@ func (e *env) bundle(id string, args ...string) runner.Bundle {
 		ID:          id,
 		Dir:         filepath.Join(e.root, "b", id),
 		Spec:        spec(id, args),
-		Rootfs:      []mount.Mount{{Type: "bind", Source: fixture.rootfs, Options: []string{"rbind", "ro"}}},
+		Rootfs:      []mount.Mount{{Type: "bind", Source: e.rootfs, Options: []string{"rbind", "ro"}}},
 		Runtime:     "runc",
 		RuntimeRoot: filepath.Join(e.root, "runc"),
 		Log:         runner.LogConfig{Path: e.logPath(id), MaxSize: 20 << 20, MaxFiles: 3},

@@ -61,10 +61,10 @@ type env struct {
 	root   string // short: socket paths must fit in 108 bytes
 	mon    string
 	rootfs string // a busybox rootfs, bind-mounted read-only into containers
-	r     *Runner
-	mu    sync.Mutex
-	exits []runner.Exit
-	got   chan struct{}
+	r      *Runner
+	mu     sync.Mutex
+	exits  []runner.Exit
+	got    chan struct{}
 	// onExit, when set, runs inside OnExit (to check what was delivered).
 	onExit func(runner.Exit)
 }

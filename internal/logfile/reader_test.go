@@ -273,3 +273,32 @@ func BenchmarkTail10Of200MB(b *testing.B) {
 func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {
 	return context.WithCancel(t.Context())
 }
+
+func TestFollowFileCreatedLater(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "late.log")
+	stop := make(chan struct{})
+	got := make(chan string, 10)
+	done := make(chan error, 1)
+	go func() {
+		done <- Read(t.Context(), path, 1, ReadOptions{Tail: -1, Follow: true, Stop: stop}, func(m Message) error {
+			got <- string(m.Line)
+			return nil
+		})
+	}()
+	time.Sleep(50 * time.Millisecond)
+	writeLog(t, path, 2, 0, 1)
+	for _, want := range []string{"stdout 0\n", "stderr 1\n"} {
+		select {
+		case g := <-got:
+			if g != want {
+				t.Fatalf("got %q want %q", g, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("timeout waiting for %q", want)
+		}
+	}
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -148,3 +148,33 @@ func TestMonitorIdleExit(t *testing.T) {
 func contextWithTimeout(t *testing.T, d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(t.Context(), d)
 }
+
+// TestReconnect drops the runner's connection under it: the runner
+// reconnects by itself, and an exit that happened meanwhile is delivered.
+func TestReconnect(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	if _, err := e.r.Create(ctx, e.bundle("rc", "sh", "-c", "sleep 0.5; exit 4")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.r.Start(ctx, "rc"); err != nil {
+		t.Fatal(err)
+	}
+	e.r.mu.Lock()
+	old := e.r.sess
+	e.r.mu.Unlock()
+	old.close()
+	<-old.dead
+	if x := e.waitExit("rc", ""); x.Code != 4 {
+		t.Errorf("exit %+v", x)
+	}
+	e.r.mu.Lock()
+	cur := e.r.sess
+	e.r.mu.Unlock()
+	if cur == old || !cur.alive() {
+		t.Error("the runner did not reconnect")
+	}
+	if st, err := e.r.State(ctx, "rc"); err != nil || st.Status != runner.StatusStopped {
+		t.Errorf("state after reconnect %+v %v", st, err)
+	}
+}

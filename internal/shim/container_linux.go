@@ -235,13 +235,18 @@ func (m *monitor) initExited(ctx context.Context, c *container, ws unix.WaitStat
 		c.io.finish(nil)
 		e := wire.Exit{ID: c.id, Pid: c.pid, Code: exitCode(ws), OOMKilled: oom, At: at}
 		m.mu.Lock()
+		// A never-started container killed by its removal did not "exit"
+		// for the engine (docker reports no die event for it).
+		removed := c.deleting && c.status == wire.StatusCreated
 		c.status, c.exit = wire.StatusStopped, &e
 		close(c.exited)
 		c.releasePending(errdefs.Errorf(errdefs.ErrConflict, "container %s is not running", c.id))
 		subs := m.subs
 		m.mu.Unlock()
 		logging.From(ctx).Debug("container exited", "code", e.Code, "oom_killed", oom)
-		m.send(subs, e)
+		if !removed {
+			m.send(subs, e)
+		}
 	}()
 }
 

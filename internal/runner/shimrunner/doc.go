@@ -15,8 +15,11 @@
 // message>"). Exits are delivered at least once (a container's exit again
 // after a reconnect, until Delete), each in its own goroutine, and only after
 // this runner's attaches to that process delivered all output (bounded, so
-// a stuck writer cannot hide an exit). The protocol is drawn in
-// internal/shim/wire.
+// a stuck writer cannot hide an exit). A container removed before it was
+// started reports no exit; a running one removed with force reports its
+// SIGKILL (137), possibly after Delete returned. A cancelled call returns
+// ctx.Err() but the monitor still completes it (List shows the result).
+// The protocol is drawn in internal/shim/wire.
 //
 // It imports runner, shim (the monitor's file names and command), shim/wire
 // and errdefs.

@@ -237,6 +237,13 @@ func TestKillAndDeleteCreated(t *testing.T) {
 	if err := e.r.Kill(ctx, "trap", 15, false); !errdefs.IsConflict(err) {
 		t.Errorf("kill stopped: %v", err)
 	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, x := range e.exits {
+		if x.ID == "created" {
+			t.Errorf("an exit was reported for a container removed before it started: %+v", x)
+		}
+	}
 }
 
 func TestExec(t *testing.T) {

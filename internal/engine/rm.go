@@ -39,7 +39,7 @@ func (e *Engine) remove(ctx context.Context, c *Container, force bool) error {
 			return fmt.Errorf("cannot remove container %q: could not kill: %w", v.Name, err)
 		}
 		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := e.waitStopped(wctx, c, 0)
+		err := e.waitStopped(wctx, c, forever)
 		cancel()
 		if err != nil {
 			return fmt.Errorf("cannot remove container %q: %w", v.Name, err)

@@ -48,12 +48,12 @@ func (e *Engine) stop(ctx context.Context, c *Container, opts backend.StopOption
 		return err
 	}
 	if timeout < 0 {
-		err = e.waitStopped(ctx, c, 0)
+		err = e.waitStopped(ctx, c, forever)
 	} else if err = e.waitStopped(ctx, c, time.Duration(timeout)*time.Second); err != nil {
 		if err := e.signal(ctx, c, unix.SIGKILL); err != nil && !errdefs.IsNotFound(err) {
 			return err
 		}
-		err = e.waitStopped(ctx, c, 0)
+		err = e.waitStopped(ctx, c, forever)
 	}
 	if err == nil {
 		e.containerEvent(c, events.ActionStop, nil)
@@ -70,10 +70,14 @@ func (e *Engine) signal(ctx context.Context, c *Container, sig syscall.Signal) e
 	return nil
 }
 
-// waitStopped waits until c is not running; a zero timeout waits until ctx ends.
+// forever is the waitStopped timeout that waits until ctx ends.
+const forever = time.Duration(-1)
+
+// waitStopped waits until c is not running, for at most timeout (forever:
+// until ctx ends).
 func (e *Engine) waitStopped(ctx context.Context, c *Container, timeout time.Duration) error {
 	var expired <-chan time.Time
-	if timeout > 0 {
+	if timeout >= 0 {
 		t := time.NewTimer(timeout)
 		defer t.Stop()
 		expired = t.C

@@ -56,6 +56,14 @@ func New(onExit runner.ExitFunc) *Runner {
 	return &Runner{onExit: onExit, programs: defaultPrograms(), containers: map[string]*container{}, lastPid: 1000}
 }
 
+// SetExitFunc replaces the function exits are reported to (a test's new
+// engine takes over the runner, as berthd does after a restart).
+func (r *Runner) SetExitFunc(f runner.ExitFunc) {
+	r.mu.Lock()
+	r.onExit = f
+	r.mu.Unlock()
+}
+
 // Handle makes argv[0] (matched by base name) run prog.
 func (r *Runner) Handle(name string, prog Program) {
 	r.mu.Lock()

@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/berthproject/berth/api"
 	"github.com/moby/moby/api/types/container"
@@ -19,9 +21,32 @@ func (c *Client) ContainerCreate(ctx context.Context, req container.CreateReques
 	if platform != "" {
 		q.Set("platform", platform)
 	}
+	if req.HostConfig != nil {
+		hc := *req.HostConfig
+		hc.CapAdd, hc.CapDrop = normalizeCaps(hc.CapAdd), normalizeCaps(hc.CapDrop)
+		req.HostConfig = &hc
+	}
 	var out container.CreateResponse
 	err := c.call(ctx, http.MethodPost, "/containers/create", q, req, &out)
 	return out, err
+}
+
+// normalizeCaps upper-cases capabilities, adds the CAP_ prefix (except to
+// ALL), sorts them and drops duplicates, as docker's client does.
+func normalizeCaps(caps []string) []string {
+	if caps == nil {
+		return nil
+	}
+	out := make([]string, 0, len(caps))
+	for _, c := range caps {
+		c = strings.ToUpper(c)
+		if c != "ALL" && !strings.HasPrefix(c, "CAP_") {
+			c = "CAP_" + c
+		}
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // ContainerInspect returns a container's details and the daemon's raw JSON.

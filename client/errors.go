@@ -95,3 +95,15 @@ func IsConnectError(err error) bool {
 	var ce *ConnectError
 	return errors.As(err, &ce)
 }
+
+// kindError gives a message an errdefs kind without changing its text.
+type kindError struct {
+	err  error
+	kind error
+}
+
+func (e kindError) Error() string   { return e.err.Error() }
+func (e kindError) Unwrap() []error { return []error{e.err, e.kind} }
+
+// invalidArgument marks err as errdefs.ErrInvalidArgument.
+func invalidArgument(err error) error { return kindError{err: err, kind: errdefs.ErrInvalidArgument} }

@@ -2,13 +2,13 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 
-	"github.com/berthproject/berth/errdefs"
 	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/image"
 )
@@ -72,7 +72,7 @@ func (c *Client) ImageTag(ctx context.Context, source, target string) error {
 		return err
 	}
 	if _, err := reference.ParseAnyReference(source); err != nil {
-		return fmt.Errorf("error parsing reference: %q is not a valid repository/tag: %w", source, errdefs.ErrInvalidArgument)
+		return invalidArgument(fmt.Errorf("Error parsing reference: %q is not a valid repository/tag: %w", source, err)) //nolint:staticcheck // docker's message
 	}
 	q := url.Values{"repo": {repo}, "tag": {tag}}
 	return c.call(ctx, http.MethodPost, "/images/"+source+"/tag", q, nil, nil)
@@ -83,10 +83,10 @@ func (c *Client) ImageTag(ctx context.Context, source, target string) error {
 func splitTarget(target string) (repo, tag string, err error) {
 	ref, err := reference.ParseNormalizedNamed(target)
 	if err != nil {
-		return "", "", fmt.Errorf("error parsing reference: %q is not a valid repository/tag: %w", target, errdefs.ErrInvalidArgument)
+		return "", "", invalidArgument(fmt.Errorf("Error parsing reference: %q is not a valid repository/tag: %w", target, err)) //nolint:staticcheck // docker's message
 	}
 	if _, ok := ref.(reference.Digested); ok {
-		return "", "", fmt.Errorf("refusing to create a tag with a digest reference: %w", errdefs.ErrInvalidArgument)
+		return "", "", invalidArgument(errors.New("refusing to create a tag with a digest reference"))
 	}
 	tagged := reference.TagNameOnly(ref).(reference.Tagged)
 	return reference.FamiliarName(ref), tagged.Tag(), nil

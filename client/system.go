@@ -35,10 +35,20 @@ type EventsOptions struct {
 	Filters      Filters
 }
 
+// Event is a daemon event: the API's events.Message plus the legacy
+// status/id/from fields that older daemons still send (docker's CLI shows
+// them in `events --format json`).
+type Event struct {
+	Status string `json:"status,omitempty"`
+	ID     string `json:"id,omitempty"`
+	From   string `json:"from,omitempty"`
+	events.Message
+}
+
 // Events streams daemon events until ctx ends or the daemon closes the
 // stream (then io.EOF arrives on the error channel).
-func (c *Client) Events(ctx context.Context, o EventsOptions) (<-chan events.Message, <-chan error) {
-	msgs := make(chan events.Message)
+func (c *Client) Events(ctx context.Context, o EventsOptions) (<-chan Event, <-chan error) {
+	msgs := make(chan Event)
 	errC := make(chan error, 1)
 	q := url.Values{}
 	if o.Since != "" {
@@ -57,7 +67,7 @@ func (c *Client) Events(ctx context.Context, o EventsOptions) (<-chan events.Mes
 		defer resp.Body.Close()
 		dec := json.NewDecoder(resp.Body)
 		for {
-			var m events.Message
+			var m Event
 			if err := dec.Decode(&m); err != nil {
 				if ctx.Err() != nil {
 					err = ctx.Err()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/moby/moby/api/types/blkiodev"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/spf13/pflag"
@@ -141,9 +142,6 @@ func (o *containerOptions) parse(fs *pflag.FlagSet) (container.CreateRequest, er
 	if len(cfg.ExposedPorts) == 0 {
 		cfg.ExposedPorts = nil
 	}
-	if len(hc.PortBindings) == 0 {
-		hc.PortBindings = nil
-	}
 	hc.Binds, cfg.Volumes = splitVolumes(o.volumes.values)
 	netCfg := &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{}}
 	if len(o.networks.values) == 0 {
@@ -246,8 +244,11 @@ func (o *containerOptions) resources() container.Resources {
 		CgroupParent: o.cgroupParent, Memory: int64(o.memory), MemoryReservation: int64(o.memoryReservation),
 		MemorySwap: int64(o.memorySwap), MemorySwappiness: &o.swappiness, OomKillDisable: &o.oomKillDisable,
 		NanoCPUs: int64(o.cpus), CPUShares: o.cpuShares, CPUPeriod: o.cpuPeriod, CPUQuota: o.cpuQuota,
-		CpusetCpus: o.cpusetCpus, CpusetMems: o.cpusetMem, PidsLimit: &o.pidsLimit, Ulimits: o.ulimits.values,
-		Devices: []container.DeviceMapping{},
+		CpusetCpus: o.cpusetCpus, CpusetMems: o.cpusetMem, PidsLimit: &o.pidsLimit,
+		Devices: []container.DeviceMapping{}, Ulimits: nonNilUlimits(o.ulimits.values),
+		BlkioWeightDevice: []*blkiodev.WeightDevice{}, BlkioDeviceReadBps: []*blkiodev.ThrottleDevice{},
+		BlkioDeviceWriteBps: []*blkiodev.ThrottleDevice{}, BlkioDeviceReadIOps: []*blkiodev.ThrottleDevice{},
+		BlkioDeviceWriteIOps: []*blkiodev.ThrottleDevice{},
 	}
 }
 
@@ -341,4 +342,11 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+func nonNilUlimits(u []*container.Ulimit) []*container.Ulimit {
+	if u == nil {
+		return []*container.Ulimit{}
+	}
+	return u
 }

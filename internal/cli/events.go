@@ -12,7 +12,6 @@ import (
 
 	"github.com/berthproject/berth/client"
 	"github.com/berthproject/berth/internal/cli/formatter"
-	"github.com/moby/moby/api/types/events"
 	"github.com/spf13/cobra"
 )
 
@@ -92,12 +91,12 @@ func eventTemplate(format string) (*template.Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	return tmpl, tmpl.Execute(io.Discard, &events.Message{})
+	return tmpl, tmpl.Execute(io.Discard, &client.Event{})
 }
 
 // printEvent is docker's default event line:
 // "2006-01-02T15:04:05.000000000Z07:00 type action id (k=v, ...)".
-func printEvent(out io.Writer, e events.Message) {
+func printEvent(out io.Writer, e client.Event) {
 	const layout = "2006-01-02T15:04:05.000000000Z07:00"
 	var b strings.Builder
 	if e.TimeNano != 0 {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 	"time"
 
@@ -18,18 +19,6 @@ func (c *CLI) newLogsCommand() *cobra.Command {
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			now := time.Now()
-			var err error
-			if since != "" {
-				if o.Since, err = client.Timestamp(since, now); err != nil {
-					return err
-				}
-			}
-			if until != "" {
-				if o.Until, err = client.Timestamp(until, now); err != nil {
-					return err
-				}
-			}
 			api, err := c.client()
 			if err != nil {
 				return err
@@ -37,6 +26,17 @@ func (c *CLI) newLogsCommand() *cobra.Command {
 			info, _, err := api.ContainerInspect(ctx, args[0], false)
 			if err != nil {
 				return err
+			}
+			now := time.Now()
+			if since != "" {
+				if o.Since, err = client.Timestamp(since, now); err != nil {
+					return fmt.Errorf(`invalid value for "since": %w`, err)
+				}
+			}
+			if until != "" {
+				if o.Until, err = client.Timestamp(until, now); err != nil {
+					return fmt.Errorf(`invalid value for "until": %w`, err)
+				}
 			}
 			o.Stdout, o.Stderr = true, true
 			body, err := api.ContainerLogs(ctx, info.ID, o)

@@ -11,6 +11,7 @@ import (
 	"github.com/distribution/reference"
 	units "github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 const defaultContainerTable = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
@@ -150,17 +151,27 @@ func (c *ContainerContext) RunningFor() string {
 	return units.HumanDuration(time.Now().UTC().Sub(time.Unix(c.c.Created, 0))) + " ago"
 }
 
-// Platform is the image platform, when the daemon reports it.
-func (c *ContainerContext) Platform() string {
+// Platform is an image platform that prints as "os/arch[/variant]".
+type Platform struct {
+	ocispec.Platform
+}
+
+// String formats the platform.
+func (p Platform) String() string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}
+
+// Platform is the image platform, nil when the daemon does not report it.
+func (c *ContainerContext) Platform() *Platform {
 	d := c.c.ImageManifestDescriptor
 	if d == nil || d.Platform == nil {
-		return ""
+		return nil
 	}
-	p := d.Platform.OS + "/" + d.Platform.Architecture
-	if d.Platform.Variant != "" {
-		p += "/" + d.Platform.Variant
-	}
-	return p
+	return &Platform{*d.Platform}
 }
 
 // Ports are the published and exposed ports ("0.0.0.0:80->80/tcp").

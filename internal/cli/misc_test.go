@@ -138,7 +138,7 @@ func TestVersionAndInfo(t *testing.T) {
 			GoVersion: "go1.26.8", Os: "linux", Arch: "amd64", BuildTime: "2026-11-01T10:00:00.000000000+00:00"}),
 		"GET /info": jsonRoute(system.Info{Containers: 3, ContainersRunning: 1, ContainersStopped: 2, Images: 4, ServerVersion: "0.9.0",
 			Driver: "overlay", LoggingDriver: "json-file", CgroupDriver: "cgroupfs", CgroupVersion: "1", OSType: "linux",
-			Plugins: system.PluginsInfo{Volume: []string{"local"}, Network: []string{"none", "host"}, Log: []string{"json-file"}},
+			Plugins:  system.PluginsInfo{Volume: []string{"local"}, Network: []string{"none", "host"}, Log: []string{"json-file"}},
 			Runtimes: map[string]system.RuntimeWithStatus{"berth-runtime": {}}, DefaultRuntime: "berth-runtime",
 			SecurityOptions: []string{"name=seccomp,profile=builtin"}, KernelVersion: "6.1", OperatingSystem: "Debian",
 			Architecture: "x86_64", NCPU: 2, MemTotal: 1 << 30, Name: "host", ID: "id1", DockerRootDir: "/var/lib/berth",
@@ -168,7 +168,13 @@ func TestVersionAndInfo(t *testing.T) {
 // builds and toolchains, with placeholders.
 func normalizeClient(s string) string {
 	v := (&CLI{}).clientVersion()
-	return strings.NewReplacer(v.GoVersion, "<go>", v.Version, "<version>", v.GitCommit, "<commit>").Replace(s)
+	var pairs []string
+	for _, p := range [][2]string{{v.GoVersion, "<go>"}, {v.Version, "<version>"}, {v.GitCommit, "<commit>"}, {v.BuildTime, "<built>"}} {
+		if p[0] != "" {
+			pairs = append(pairs, p[0], p[1])
+		}
+	}
+	return strings.NewReplacer(pairs...).Replace(s)
 }
 
 func swarmInactive() swarm.Info { return swarm.Info{LocalNodeState: swarm.LocalNodeStateInactive} }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"text/tabwriter"
@@ -75,9 +76,20 @@ type versionInfo struct {
 }
 
 func (c *CLI) clientVersion() clientVersion {
+	commit, built := GitCommit, BuildTime
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch {
+			case s.Key == "vcs.revision" && commit == "unknown" && len(s.Value) >= 7:
+				commit = s.Value[:7]
+			case s.Key == "vcs.time" && built == "":
+				built = s.Value
+			}
+		}
+	}
 	return clientVersion{
 		Version: Version, DefaultAPIVersion: api.MaxVersion,
-		GoVersion: runtime.Version(), GitCommit: GitCommit, BuildTime: reformatDate(BuildTime),
+		GoVersion: runtime.Version(), GitCommit: commit, BuildTime: reformatDate(built),
 		Os: runtime.GOOS, Arch: runtime.GOARCH, Context: "default",
 	}
 }

@@ -212,7 +212,10 @@ func TestRequests(t *testing.T) {
 			recorded{"POST", "/containers/abc/rename", "name=new", ""}},
 		{"resize", func(ctx context.Context, c *Client) error { return c.ContainerResize(ctx, "abc", 24, 80) },
 			recorded{"POST", "/containers/abc/resize", "h=24&w=80", ""}},
-		{"top", func(ctx context.Context, c *Client) error { _, err := c.ContainerTop(ctx, "abc", []string{"-o", "pid"}); return err },
+		{"top", func(ctx context.Context, c *Client) error {
+			_, err := c.ContainerTop(ctx, "abc", []string{"-o", "pid"})
+			return err
+		},
 			recorded{"GET", "/containers/abc/top", "ps_args=-o+pid", ""}},
 		{"logs", func(ctx context.Context, c *Client) error {
 			rc, err := c.ContainerLogs(ctx, "abc", LogsOptions{Stdout: true, Tail: "5", Since: "10"})
@@ -230,7 +233,10 @@ func TestRequests(t *testing.T) {
 		{"exec start detached", func(ctx context.Context, c *Client) error {
 			return c.ExecStart(ctx, "e1", container.ExecStartRequest{Detach: true})
 		}, recorded{"POST", "/exec/e1/start", "", `"Detach":true`}},
-		{"images", func(ctx context.Context, c *Client) error { _, err := c.ImageList(ctx, ImageListOptions{All: true}); return err },
+		{"images", func(ctx context.Context, c *Client) error {
+			_, err := c.ImageList(ctx, ImageListOptions{All: true})
+			return err
+		},
 			recorded{"GET", "/images/json", "all=1", ""}},
 		{"rmi", func(ctx context.Context, c *Client) error {
 			_, err := c.ImageRemove(ctx, "busybox", ImageRemoveOptions{Force: true, NoPrune: true})
@@ -474,7 +480,6 @@ func TestUnixSocket(t *testing.T) {
 		t.Fatalf("version %+v, %v", v, err)
 	}
 }
-
 
 // frame encodes one stdcopy frame (stream 1 stdout, 2 stderr).
 func frame(stream byte, payload string) []byte {

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/image"
 )
 
@@ -71,7 +70,7 @@ func (c *Client) ImageTag(ctx context.Context, source, target string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := reference.ParseAnyReference(source); err != nil {
+	if _, err := parseAny(source); err != nil {
 		return invalidArgument(fmt.Errorf("Error parsing reference: %q is not a valid repository/tag: %w", source, err)) //nolint:staticcheck // docker's message
 	}
 	q := url.Values{"repo": {repo}, "tag": {tag}}
@@ -81,15 +80,14 @@ func (c *Client) ImageTag(ctx context.Context, source, target string) error {
 // splitTarget normalises "name[:tag]" into the repository and tag the API
 // wants ("latest" when no tag is given); digests cannot be tagged.
 func splitTarget(target string) (repo, tag string, err error) {
-	ref, err := reference.ParseNormalizedNamed(target)
+	ref, err := ParseNormalizedNamed(target)
 	if err != nil {
 		return "", "", invalidArgument(fmt.Errorf("Error parsing reference: %q is not a valid repository/tag: %w", target, err)) //nolint:staticcheck // docker's message
 	}
-	if _, ok := ref.(reference.Digested); ok {
+	if ref.Digest != "" {
 		return "", "", invalidArgument(errors.New("refusing to create a tag with a digest reference"))
 	}
-	tagged := reference.TagNameOnly(ref).(reference.Tagged)
-	return reference.FamiliarName(ref), tagged.Tag(), nil
+	return ref.FamiliarName(), ref.WithDefaultTag().Tag, nil
 }
 
 // LoadResponse is the answer of ImageLoad: a progress stream, JSON when

@@ -10,7 +10,6 @@ import (
 
 	"github.com/berthproject/berth/client"
 	"github.com/berthproject/berth/errdefs"
-	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/container"
 	"github.com/spf13/cobra"
 )
@@ -61,13 +60,9 @@ var errPullNotImplemented = fmt.Errorf("pulling images is not implemented yet in
 // createContainer is docker's createContainer: it sends the create request,
 // reports a missing image like docker, writes --cidfile and prints warnings.
 func (c *CLI) createContainer(ctx context.Context, api *client.Client, o *containerOptions, req container.CreateRequest) (string, error) {
-	ref, err := reference.ParseAnyReference(o.image)
+	ref, named, err := client.ParseAny(o.image)
 	if err != nil {
 		return "", err
-	}
-	var named reference.Named
-	if n, ok := ref.(reference.Named); ok {
-		named = reference.TagNameOnly(n)
 	}
 	cid, err := newCIDFile(req.HostConfig.ContainerIDFile)
 	if err != nil {
@@ -80,9 +75,9 @@ func (c *CLI) createContainer(ctx context.Context, api *client.Client, o *contai
 	req.HostConfig.ConsoleSize[0], req.HostConfig.ConsoleSize[1] = c.out.size()
 	resp, err := api.ContainerCreate(ctx, req, o.name, o.platform)
 	if err != nil {
-		if errdefs.IsNotFound(err) && named != nil && o.pull == "missing" {
+		if errdefs.IsNotFound(err) && named && o.pull == "missing" {
 			if !o.quiet {
-				fmt.Fprintf(c.errOut, "Unable to find image '%s' locally\n", reference.FamiliarString(named))
+				fmt.Fprintf(c.errOut, "Unable to find image '%s' locally\n", ref.WithDefaultTag().FamiliarString())
 			}
 			return "", errPullNotImplemented
 		}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/distribution/reference"
+	"github.com/berthproject/berth/client"
 	units "github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -121,17 +121,12 @@ func (c *ContainerContext) Image() string {
 	if t := TruncateID(c.c.ImageID); t == TruncateID(c.c.Image) {
 		return t
 	}
-	ref, err := reference.ParseNormalizedNamed(c.c.Image)
+	ref, err := client.ParseNormalizedNamed(c.c.Image)
 	if err != nil {
 		return c.c.Image
 	}
-	if nt, ok := ref.(reference.NamedTagged); ok {
-		if tagged, err := reference.WithTag(reference.TrimNamed(nt), nt.Tag()); err == nil {
-			return reference.FamiliarString(tagged)
-		}
-		return c.c.Image
-	}
-	return reference.FamiliarString(reference.TrimNamed(ref))
+	ref.Digest = ""
+	return ref.FamiliarString()
 }
 
 // Command is the quoted command line, cut to 20 columns unless --no-trunc.

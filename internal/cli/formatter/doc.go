@@ -9,6 +9,6 @@
 // uses text/tabwriter, which differs from docker's fork only for East Asian
 // wide characters.
 //
-// It imports only the api types and third-party libraries; internal/cli
-// uses it.
+// It imports the api types, client (for image reference parsing) and
+// third-party libraries; internal/cli uses it.
 package formatter

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/distribution/reference"
+	"github.com/berthproject/berth/client"
 	units "github.com/docker/go-units"
 	"github.com/moby/moby/api/types/image"
 )
@@ -80,26 +80,22 @@ func imageRows(ctx ImageContext, img image.Summary) []*imageRow {
 	tags, digests := map[string][]string{}, map[string][]string{}
 	var repos []string // first-seen order, so output is stable
 	for _, s := range img.RepoTags {
-		if ref, err := reference.ParseNormalizedNamed(s); err == nil {
-			if nt, ok := ref.(reference.NamedTagged); ok {
-				name := reference.FamiliarName(ref)
-				if _, seen := tags[name]; !seen {
-					repos = append(repos, name)
-				}
-				tags[name] = append(tags[name], nt.Tag())
+		if ref, err := client.ParseNormalizedNamed(s); err == nil && ref.Tag != "" {
+			name := ref.FamiliarName()
+			if _, seen := tags[name]; !seen {
+				repos = append(repos, name)
 			}
+			tags[name] = append(tags[name], ref.Tag)
 		}
 	}
 	var digestRepos []string
 	for _, s := range img.RepoDigests {
-		if ref, err := reference.ParseNormalizedNamed(s); err == nil {
-			if c, ok := ref.(reference.Canonical); ok {
-				name := reference.FamiliarName(ref)
-				if _, seen := digests[name]; !seen {
-					digestRepos = append(digestRepos, name)
-				}
-				digests[name] = append(digests[name], c.Digest().String())
+		if ref, err := client.ParseNormalizedNamed(s); err == nil && ref.Digest != "" {
+			name := ref.FamiliarName()
+			if _, seen := digests[name]; !seen {
+				digestRepos = append(digestRepos, name)
 			}
+			digests[name] = append(digests[name], ref.Digest)
 		}
 	}
 	needDigest := ctx.Digest || ctx.Format.Contains("{{.Digest}}")

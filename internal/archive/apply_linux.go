@@ -55,7 +55,7 @@ func Apply(ctx context.Context, root string, r io.Reader, opts ApplyOptions) (in
 		return 0, err
 	}
 	if _, err := io.Copy(io.Discard, r); err != nil {
-		return 0, fmt.Errorf("read layer tar: %w", err)
+		return 0, fmt.Errorf("read layer tar: %v: %w", err, errdefs.ErrInvalidArgument)
 	}
 	return size, nil
 }
@@ -160,11 +160,27 @@ func writeFile(target string, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	_, err = io.Copy(f, r)
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		err = fmt.Errorf("truncated layer tar: %w", errdefs.ErrInvalidArgument)
+	src := &readErrs{r: r}
+	_, err = io.Copy(f, src)
+	if err != nil && src.err != nil {
+		err = fmt.Errorf("read layer tar: %v: %w", src.err, errdefs.ErrInvalidArgument)
 	}
 	return errors.Join(err, f.Close())
+}
+
+// readErrs remembers a read error, to tell a broken layer stream (invalid
+// input) from a failing write (the host's problem).
+type readErrs struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErrs) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		e.err = err
+	}
+	return n, err
 }
 
 func mknod(target string, hdr *tar.Header) error {

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"github.com/berthproject/berth/errdefs"
 	"io"
 	"runtime"
 	"time"
@@ -91,7 +93,8 @@ func (s *Store) ingestLayer(ctx context.Context, r io.Reader, g garbage) (ocispe
 		return ocispec.Descriptor{}, "", err
 	}
 	defer w.Close()
-	br := bufio.NewReaderSize(r, 64<<10)
+	in := &sourceReader{r: r}
+	br := bufio.NewReaderSize(in, 64<<10)
 	head, _ := br.Peek(6)
 	c := archive.DetectCompression(head)
 	keepCompressed := c == archive.Gzip || c == archive.Zstd
@@ -110,6 +113,9 @@ func (s *Store) ingestLayer(ctx context.Context, r io.Reader, g garbage) (ocispe
 		sink = io.MultiWriter(dg.Hash(), w)
 	}
 	if _, err := content.Copy(ctx, sink, rc); err != nil {
+		if in.err == nil && ctx.Err() == nil {
+			err = fmt.Errorf("%v: %w", err, errdefs.ErrInvalidArgument) // the stream is not a valid layer
+		}
 		return ocispec.Descriptor{}, "", fmt.Errorf("read layer: %w", err)
 	}
 	if keepCompressed { // whatever follows the compressed stream
@@ -129,6 +135,21 @@ func (s *Store) ingestLayer(ctx context.Context, r io.Reader, g garbage) (ocispe
 		return ocispec.Descriptor{}, "", err
 	}
 	return desc, dg.Digest(), nil
+}
+
+// sourceReader remembers a read error of the caller's stream, to tell it
+// from a decompression error (invalid input).
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		s.err = err
+	}
+	return n, err
 }
 
 // commit publishes a written blob, recording it as garbage unless it was

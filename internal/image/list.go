@@ -63,6 +63,7 @@ func (s *Store) List(ctx context.Context, opts ListOptions) ([]imagetypes.Summar
 		return nil, err
 	}
 	hasChildren := parents(imgs)
+	sort.SliceStable(imgs, func(i, j int) bool { return imgs[i].Created.After(imgs[j].Created) })
 	out := []imagetypes.Summary{}
 	for _, img := range imgs {
 		if !before.IsZero() && !img.Created.Before(before) || !since.IsZero() && !img.Created.After(since) {
@@ -89,7 +90,6 @@ func (s *Store) List(ctx context.Context, opts ListOptions) ([]imagetypes.Summar
 	if opts.SharedSize {
 		sharedSizes(imgs, out)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Created > out[j].Created })
 	return out, nil
 }
 

@@ -18,7 +18,8 @@ import (
 )
 
 // Apply unpacks the uncompressed layer tar read from r into root and
-// returns the layer's size (the bytes of its regular files). It reads r to
+// returns the layer's size as dockerd's overlay2 driver measures it (the
+// apparent size of its regular files and symlinks). It reads r to
 // its end, so a caller hashing r gets the digest of the whole stream. A
 // malformed or hostile tar fails with errdefs.ErrInvalidArgument; root is
 // then left partly written (callers apply into a snapshot they discard).
@@ -47,8 +48,11 @@ func Apply(ctx context.Context, root string, r io.Reader, opts ApplyOptions) (in
 		if err := a.entry(hdr, tr); err != nil {
 			return 0, fmt.Errorf("layer entry %q: %w", hdr.Name, err)
 		}
-		if hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA {
+		switch hdr.Typeflag {
+		case tar.TypeReg, tar.TypeRegA:
 			size += hdr.Size
+		case tar.TypeSymlink:
+			size += int64(len(hdr.Linkname))
 		}
 	}
 	if err := a.finishDirs(); err != nil {

@@ -60,7 +60,7 @@ func TestApplyTree(t *testing.T) {
 		file("deep/missing/parents/f", "f"),
 	)
 	size := mustApply(t, root, layer, ApplyOptions{})
-	if want := int64(len("#!/bin/sh\n") + 1 + len("with xattr") + 1); size != want {
+	if want := int64(len("#!/bin/sh\n") + 1 + len("with xattr") + 1 + len("tool")); size != want {
 		t.Errorf("size %d, want %d", size, want)
 	}
 	got := snapshotTree(t, root)

@@ -51,7 +51,7 @@ type Image struct {
 type Layer struct {
 	DiffID  digest.Digest
 	ChainID digest.Digest
-	// Size is the bytes of the layer's regular files.
+	// Size is the apparent size of the layer's files (as dockerd reports it).
 	Size int64
 	// Blob is the layer blob in the content store.
 	Blob ocispec.Descriptor

@@ -41,7 +41,7 @@ type record struct {
 type layerRecord struct {
 	DiffID digest.Digest `json:"diffID"`
 	Parent digest.Digest `json:"parent,omitempty"` // chain ID of the layer below
-	// Size is the bytes of the layer's regular files (dockerd's DiffSize).
+	// Size is the apparent size of the layer's files (dockerd's DiffSize).
 	Size int64 `json:"size"`
 	// TarSize is the length of the uncompressed layer tar.
 	TarSize int64 `json:"tarSize"`

@@ -19,7 +19,7 @@ func TestImportGet(t *testing.T) {
 	if img.ChainID != diffIDOf(layer) || len(img.Layers) != 1 || img.Layers[0].DiffID != diffIDOf(layer) {
 		t.Fatalf("chain %s layers %+v, want diff ID %s", img.ChainID, img.Layers, diffIDOf(layer))
 	}
-	if img.Size != int64(len("root:x:0:0:root:/root:/bin/sh\nwww:x:33:33::/var/www:/bin/false\n")+len("root:x:0:\nwww:x:33:\n")+len("#!fake")) {
+	if img.Size != int64(len("root:x:0:0:root:/root:/bin/sh\nwww:x:33:33::/var/www:/bin/false\n")+len("root:x:0:\nwww:x:33:\n")+len("#!fake")+len("busybox")) {
 		t.Errorf("size %d", img.Size)
 	}
 	if _, _, err := e.store.Tag(t.Context(), "busybox", "localhost:5000/x:tag"); err != nil {

@@ -25,6 +25,10 @@ var _ snapshot.Snapshotter = (*Snapshotter)(nil)
 // New opens (creating it if needed) a native snapshotter rooted at root and
 // removes directories left behind by interrupted operations.
 func New(root string) (*Snapshotter, error) {
+	root, err := filepath.Abs(root) // mount options need absolute paths
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(filepath.Join(root, "snapshots"), 0o700); err != nil {
 		return nil, fmt.Errorf("native snapshotter: %w", err)
 	}

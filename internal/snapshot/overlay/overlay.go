@@ -31,6 +31,10 @@ var _ snapshot.Snapshotter = (*Snapshotter)(nil)
 // and removes directories left behind by interrupted operations. root must
 // be on a filesystem overlayfs accepts as upper (ext4, xfs; not overlay).
 func New(root string) (*Snapshotter, error) {
+	root, err := filepath.Abs(root) // mount options need absolute paths
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(filepath.Join(root, "snapshots"), 0o700); err != nil {
 		return nil, fmt.Errorf("overlay snapshotter: %w", err)
 	}

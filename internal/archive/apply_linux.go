@@ -48,12 +48,7 @@ func Apply(ctx context.Context, root string, r io.Reader, opts ApplyOptions) (in
 		if err := a.entry(hdr, tr); err != nil {
 			return 0, fmt.Errorf("layer entry %q: %w", hdr.Name, err)
 		}
-		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeRegA:
-			size += hdr.Size
-		case tar.TypeSymlink:
-			size += int64(len(hdr.Linkname))
-		}
+		size += entrySize(hdr)
 	}
 	if err := a.finishDirs(); err != nil {
 		return 0, err

@@ -188,3 +188,18 @@ func TestApplyDevices(t *testing.T) {
 		t.Fatalf("null = %q, want %q", got["null"], want)
 	}
 }
+
+// TestMeasure: Measure reports what Apply does, without writing.
+func TestMeasure(t *testing.T) {
+	layer := makeTar(t, dir("d/"), file("d/a", "12345"), symlink("l", "target"), hardlink("h", "d/a"), file(".wh.gone", ""))
+	n, err := Measure(t.Context(), bytes.NewReader(layer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if applied := mustApply(t, t.TempDir(), layer, ApplyOptions{}); n != applied || n != 5+6 {
+		t.Fatalf("Measure %d, Apply %d, want 11", n, applied)
+	}
+	if _, err := Measure(t.Context(), bytes.NewReader(layer[:600])); !errdefs.IsInvalidArgument(err) {
+		t.Fatalf("truncated: %v", err)
+	}
+}

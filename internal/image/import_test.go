@@ -61,7 +61,7 @@ func TestImportFailures(t *testing.T) {
 	if _, err := e.store.Import(t.Context(), bytes.NewReader(rootfs(t)), "UPPER", nil, ""); !errdefs.IsInvalidArgument(err) {
 		t.Errorf("bad ref: %v", err)
 	}
-	if err := e.store.Save(t.Context(), []string{"missing"}, &bytes.Buffer{}); !errdefs.IsNotFound(err) {
+	if _, err := e.store.Save(t.Context(), []string{"missing"}, &bytes.Buffer{}); !errdefs.IsNotFound(err) {
 		t.Errorf("save of a missing image: %v", err)
 	}
 }

@@ -69,7 +69,7 @@ func TestOverlayUnpack(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := e.store.Save(t.Context(), []string{"old:fmt"}, &buf); err != nil {
+	if _, err := e.store.Save(t.Context(), []string{"old:fmt"}, &buf); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.store.Delete(t.Context(), "old:fmt", DeleteOptions{Force: true}); err != nil {

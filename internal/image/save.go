@@ -43,20 +43,25 @@ type saved struct {
 // does: an OCI image layout (oci-layout, index.json, blobs/sha256/...) with
 // uncompressed layers named by diff ID, plus manifest.json and repositories
 // for older loaders. A name without tag saves every tag of that repository;
-// an ID saves the image without tags.
-func (s *Store) Save(ctx context.Context, refs []string, w io.Writer) error {
+// an ID saves the image without tags. It returns the IDs of the images
+// saved (for the "save" events).
+func (s *Store) Save(ctx context.Context, refs []string, w io.Writer) ([]digest.Digest, error) {
 	s.gcMu.RLock() // the blobs must stay while they are streamed
 	defer s.gcMu.RUnlock()
 	images, err := s.resolveSave(ctx, refs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tw := tar.NewWriter(w)
 	sw := &saveWriter{s: s, tw: tw, written: map[string]bool{}}
 	if err := sw.writeAll(ctx, images); err != nil {
-		return err
+		return nil, err
 	}
-	return tw.Close()
+	ids := make([]digest.Digest, len(images))
+	for i, sv := range images {
+		ids[i] = sv.img.ID
+	}
+	return ids, tw.Close()
 }
 
 // resolveSave maps names to images and the tags to save them with, the way
@@ -289,6 +294,13 @@ func (sw *saveWriter) layer(ctx context.Context, l Layer, mtime time.Time) (int6
 	var rec layerRecord
 	if err := sw.s.view(func(t *tx) (err error) { rec, _, err = t.layer(l.ChainID); return err }); err != nil {
 		return 0, err
+	}
+	if rec.TarSize == 0 { // not recorded: measure
+		m, err := sw.s.measureLayer(ctx, l.Blob)
+		if err != nil {
+			return 0, err
+		}
+		rec.TarSize = m.TarSize
 	}
 	if sw.written[l.DiffID.String()] {
 		return rec.TarSize, nil

@@ -41,7 +41,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	b := e.importImage(rootfs(t, reg("b", "b")), "example.com/other/b")
 	c := e.importImage(rootfs(t, reg("c", "c")), "")
 	var buf bytes.Buffer
-	if err := e.store.Save(t.Context(), []string{"a", "example.com/other/b:latest", c.ID.Encoded()[:10]}, &buf); err != nil {
+	if ids, err := e.store.Save(t.Context(), []string{"a", "example.com/other/b:latest", c.ID.Encoded()[:10]}, &buf); err != nil || len(ids) != 3 || ids[0] != a.ID {
 		t.Fatal(err)
 	}
 	files := readTar(t, buf.Bytes())

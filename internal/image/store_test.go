@@ -201,3 +201,28 @@ func TestImportChanges(t *testing.T) {
 }
 
 var _ = errors.New
+
+// TestLayerWithoutRecord: a layer snapshot committed by someone else (no
+// layer record) is measured when an image uses it, so sizes and Save work.
+func TestLayerWithoutRecord(t *testing.T) {
+	e := newEnv(t)
+	layer := rootfs(t)
+	a := e.importImage(layer, "a")
+	if err := e.store.update(func(t *tx) error { return t.layers.Delete([]byte(a.ChainID)) }); err != nil {
+		t.Fatal(err)
+	}
+	b := e.importImage(layer, "b", "CMD b")
+	if b.Size != a.Size || b.Size == 0 {
+		t.Fatalf("size %d, want %d", b.Size, a.Size)
+	}
+	if err := e.store.update(func(t *tx) error { return t.layers.Delete([]byte(a.ChainID)) }); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := e.store.Save(t.Context(), []string{"b"}, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Load(t.Context(), &buf, nil); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -25,14 +25,17 @@ import (
 func (s *Store) unpack(ctx context.Context, blobs []ocispec.Descriptor, diffIDs []digest.Digest, g garbage) error {
 	chains := chainIDs(diffIDs)
 	for i, chain := range chains {
-		if _, err := s.sn.Stat(ctx, chain.String()); err == nil {
-			continue
-		} else if !errdefs.IsNotFound(err) {
-			return err
-		}
 		var parent digest.Digest
 		if i > 0 {
 			parent = chains[i-1]
+		}
+		if _, err := s.sn.Stat(ctx, chain.String()); err == nil {
+			if err := s.ensureLayerRecord(ctx, blobs[i], diffIDs[i], chain, parent); err != nil {
+				return err
+			}
+			continue
+		} else if !errdefs.IsNotFound(err) {
+			return err
 		}
 		g.chains[chain] = true
 		if err := s.unpackLayer(ctx, blobs[i], diffIDs[i], chain, parent); err != nil {
@@ -77,6 +80,42 @@ func (s *Store) unpackLayer(ctx context.Context, blob ocispec.Descriptor, diffID
 		}
 	}
 	return s.update(func(t *tx) error { return t.putLayer(chain, rec) })
+}
+
+// ensureLayerRecord records a layer whose snapshot exists without a record
+// (committed by someone else, such as a build), measuring its blob.
+func (s *Store) ensureLayerRecord(ctx context.Context, blob ocispec.Descriptor, diffID, chain, parent digest.Digest) error {
+	var ok bool
+	if err := s.view(func(t *tx) (err error) { _, ok, err = t.layer(chain); return err }); err != nil || ok {
+		return err
+	}
+	rec, err := s.measureLayer(ctx, blob)
+	if err != nil {
+		return err
+	}
+	rec.DiffID, rec.Parent = diffID, parent
+	return s.update(func(t *tx) error { return t.putLayer(chain, rec) })
+}
+
+// measureLayer reads a layer blob without applying it and returns its size
+// and uncompressed length.
+func (s *Store) measureLayer(ctx context.Context, blob ocispec.Descriptor) (layerRecord, error) {
+	ra, err := s.content.ReaderAt(ctx, blob.Digest)
+	if err != nil {
+		return layerRecord{}, err
+	}
+	defer ra.Close()
+	rc, _, err := archive.Decompress(ctx, content.NewReader(ra))
+	if err != nil {
+		return layerRecord{}, err
+	}
+	defer rc.Close()
+	cnt := &counter{}
+	size, err := archive.Measure(ctx, io.TeeReader(rc, cnt))
+	if err != nil {
+		return layerRecord{}, err
+	}
+	return layerRecord{Size: size, TarSize: cnt.n}, nil
 }
 
 // applyBlob decompresses a layer blob into mounts and checks its diff ID.

@@ -49,7 +49,9 @@ type Info struct {
 	Created time.Time
 }
 
-// Usage is the disk space used by one snapshot, not counting its parents.
+// Usage is the disk space used by one snapshot, not counting its parents
+// where the implementation keeps them apart (native copies its parent, so
+// its usage includes the copy).
 type Usage struct {
 	// Size is the number of bytes used.
 	Size int64
@@ -113,8 +115,9 @@ type Usage struct {
 type Snapshotter interface {
 	// Stat returns the info of a snapshot of any kind.
 	Stat(ctx context.Context, key string) (Info, error)
-	// Usage returns the space used by a snapshot, without its parents. For
-	// an active snapshot it walks the tree, so its cost grows with its size.
+	// Usage returns the space used by a snapshot (see Usage). For an active
+	// snapshot it walks the tree, so its cost grows with its size; for a
+	// committed one it returns what was measured at Commit.
 	Usage(ctx context.Context, key string) (Usage, error)
 	// Mounts returns the mounts of an active or view snapshot again (the
 	// same as Prepare or View returned).

@@ -102,11 +102,17 @@ func (s *Store) create(ctx context.Context, target ocispec.Descriptor, refs []re
 	if err != nil {
 		return Image{}, nil, err
 	}
-	var moved []Moved
+	var (
+		moved []Moved
+		prev  ocispec.Descriptor
+	)
 	err = s.update(func(t *tx) (err error) {
-		moved, err = t.record(id, record{Target: target, Parent: parent}, refs)
+		moved, prev, err = t.record(id, record{Target: target, Parent: parent}, refs, false)
 		return err
 	})
+	if prev.Digest != "" && prev.Digest != target.Digest {
+		g.blobs[prev.Digest] = true // the manifest it replaced, collected if nothing else uses it
+	}
 	if err != nil {
 		return Image{}, nil, err
 	}
@@ -143,17 +149,24 @@ func (s *Store) prepare(ctx context.Context, target ocispec.Descriptor, g garbag
 }
 
 // record stores an image record (keeping the creation time and parent of
-// an existing one) and points refs at it.
-func (t *tx) record(id digest.Digest, r record, refs []reference.Named) ([]Moved, error) {
+// an existing one, and its target manifest when keepTarget) and points refs
+// at it. It returns the references that moved and the target it replaced.
+func (t *tx) record(id digest.Digest, r record, refs []reference.Named, keepTarget bool) ([]Moved, ocispec.Descriptor, error) {
 	old, exists, err := t.image(id)
 	if err != nil {
-		return nil, err
+		return nil, ocispec.Descriptor{}, err
 	}
 	now := time.Now().UTC()
+	var replaced ocispec.Descriptor
 	if exists {
 		r.Created, r.LastTagTime = old.Created, old.LastTagTime
 		if r.Parent == "" {
 			r.Parent = old.Parent
+		}
+		if keepTarget {
+			r.Target = old.Target
+		} else {
+			replaced = old.Target
 		}
 	} else {
 		r.Created = now
@@ -165,13 +178,13 @@ func (t *tx) record(id digest.Digest, r record, refs []reference.Named) ([]Moved
 			moved = append(moved, Moved{Ref: reference.FamiliarString(ref), Previous: digest.Digest(prev)})
 		}
 		if err := t.refs.Put(key, []byte(id)); err != nil {
-			return nil, err
+			return nil, replaced, err
 		}
 		if _, ok := ref.(reference.Tagged); ok {
 			r.LastTagTime = now
 		}
 	}
-	return moved, t.putImage(id, r)
+	return moved, replaced, t.putImage(id, r)
 }
 
 // getByID builds an image by ID.

@@ -84,7 +84,7 @@ func (s *Store) recordLoaded(plans []loadPlan) ([]LoadedImage, error) {
 	err := s.update(func(t *tx) error {
 		out = nil
 		for _, p := range plans {
-			moved, err := t.record(p.id, record{Target: p.target}, p.tags)
+			moved, _, err := t.record(p.id, record{Target: p.target}, p.tags, true)
 			if err != nil {
 				return err
 			}

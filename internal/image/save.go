@@ -117,14 +117,18 @@ func (s *Store) saveTargets(name string) ([]digest.Digest, []reference.NamedTagg
 		}
 		named, ok := ref.(reference.Named)
 		if ok && reference.IsNameOnly(named) {
-			prefix := named.Name() + ":"
-			c := t.refs.Cursor()
-			for k, v := c.Seek([]byte(prefix)); k != nil && string(k[:min(len(k), len(prefix))]) == prefix; k, v = c.Next() {
-				tagged, err := reference.ParseNormalizedNamed(string(k))
-				if err == nil {
-					ids, tags = append(ids, digest.Digest(v)), append(tags, tagged.(reference.NamedTagged))
+			// Every reference of the repository: tags, and digest
+			// references (saved without a tag).
+			t.refs.ForEach(func(k, v []byte) error {
+				r, err := reference.ParseNormalizedNamed(string(k))
+				if err != nil || r.Name() != named.Name() {
+					return nil
 				}
-			}
+				ids = append(ids, digest.Digest(v))
+				tagged, _ := r.(reference.NamedTagged)
+				tags = append(tags, tagged)
+				return nil
+			})
 			if len(ids) > 0 {
 				return nil
 			}

@@ -140,3 +140,39 @@ func checkSaveFormat(t *testing.T, files map[string][]byte, tags map[digest.Dige
 		t.Errorf("repositories %s (%v), %d named manifests", files["repositories"], err, named)
 	}
 }
+
+// TestCreateReplacesTarget: registering an existing image with another
+// manifest (a pull after a load) keeps one manifest, collecting the old;
+// a repository known only by digest saves its image untagged.
+func TestCreateReplacesTarget(t *testing.T) {
+	e := newEnv(t)
+	img := e.importImage(rootfs(t), "")
+	m := mustJSON(ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, Config: ocispec.Descriptor{
+		MediaType: ocispec.MediaTypeImageConfig, Digest: img.ID, Size: sizeOf(t, e, img.ID)}, Layers: []ocispec.Descriptor{img.Layers[0].Blob}})
+	m = append(m, ' ') // another manifest for the same config
+	desc, err := e.store.putJSON(t.Context(), ocispec.MediaTypeImageManifest, m, newGarbage())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dref := "example.com/pulled@" + desc.Digest.String()
+	got, _, err := e.store.Create(t.Context(), desc, CreateOptions{Refs: []string{dref}})
+	if err != nil || got.ID != img.ID || got.Target.Digest != desc.Digest {
+		t.Fatalf("create = %+v, %v", got, err)
+	}
+	if _, err := e.cs.Info(t.Context(), img.Target.Digest); err == nil {
+		t.Errorf("replaced manifest %s kept", img.Target.Digest)
+	}
+	var buf bytes.Buffer
+	ids, err := e.store.Save(t.Context(), []string{"example.com/pulled"}, &buf)
+	if err != nil || len(ids) != 1 || ids[0] != img.ID {
+		t.Fatalf("save by repository = %v, %v", ids, err)
+	}
+}
+
+func sizeOf(t *testing.T, e *env, d digest.Digest) int64 {
+	info, err := e.cs.Info(t.Context(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.Size
+}

@@ -27,7 +27,7 @@ func (s *Store) Tag(ctx context.Context, source, target string) (digest.Digest, 
 		if err != nil {
 			return err
 		}
-		_, err = t.record(id, r, []reference.Named{ref})
+		_, _, err = t.record(id, r, []reference.Named{ref}, true)
 		return err
 	})
 	if err != nil {

@@ -74,6 +74,7 @@ type applier struct {
 	// a rootless apply from filling it.
 	deferred map[string]dirAttrs
 	order    []string
+	buf      []byte // copy buffer
 }
 
 type dirAttrs struct {
@@ -109,77 +110,117 @@ func (a *applier) entry(hdr *tar.Header, tr io.Reader) error {
 }
 
 // create makes one entry at target, replacing whatever is there unless both
-// are directories (then they merge and the entry's attributes win).
+// are directories (then they merge and the entry's attributes win). It
+// creates exclusively first and looks at what is there only on EEXIST,
+// which saves a stat per entry in the common case of a new path.
 func (a *applier) create(rel, target string, hdr *tar.Header, tr io.Reader) error {
-	fi, err := os.Lstat(target)
-	switch {
-	case err == nil && fi.IsDir() && hdr.Typeflag == tar.TypeDir:
-		return a.dirEntry(rel, target, hdr)
-	case err == nil:
+	if hdr.Typeflag == tar.TypeChar || hdr.Typeflag == tar.TypeBlock {
+		if !a.isRoot {
+			return nil // device nodes need root; rootless unpack skips them, as rootless dockerd does
+		}
+	}
+	err := a.make(target, hdr, tr)
+	if errors.Is(err, fs.ErrExist) {
+		fi, lerr := os.Lstat(target)
+		if lerr != nil {
+			return lerr
+		}
+		if fi.IsDir() && hdr.Typeflag == tar.TypeDir {
+			return a.dirEntry(rel, target, hdr)
+		}
 		if err := os.RemoveAll(target); err != nil {
 			return err
 		}
 		if fi.IsDir() || fi.Mode()&fs.ModeSymlink != 0 {
 			a.forget(rel) // cached paths may lead through it
 		}
-	case !errors.Is(err, fs.ErrNotExist):
+		err = a.make(target, hdr, tr)
+	}
+	if err != nil {
 		return err
 	}
 	a.markCreated(rel)
 	switch hdr.Typeflag {
 	case tar.TypeDir:
-		if err := os.Mkdir(target, 0o700); err != nil {
-			return err
-		}
 		return a.dirEntry(rel, target, hdr)
-	case tar.TypeReg, tar.TypeRegA:
-		err = writeFile(target, tr)
-	case tar.TypeSymlink:
-		err = os.Symlink(hdr.Linkname, target)
-	case tar.TypeLink:
-		return a.hardlink(target, hdr.Linkname)
-	case tar.TypeChar, tar.TypeBlock:
-		if !a.isRoot {
-			return nil // device nodes need root; rootless unpack skips them, as rootless dockerd does
-		}
-		err = mknod(target, hdr)
-	case tar.TypeFifo:
-		err = unix.Mkfifo(target, uint32(hdr.Mode)&0o7777)
-	default:
-		return fmt.Errorf("unsupported tar entry type %q: %w", hdr.Typeflag, errdefs.ErrInvalidArgument)
-	}
-	if err != nil {
-		return err
+	case tar.TypeLink, tar.TypeReg, tar.TypeRegA:
+		return nil // a hard link shares its inode's attributes; a file got them from its fd
 	}
 	return a.setAttrs(target, hdr)
 }
 
-func writeFile(target string, r io.Reader) error {
-	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
+// make creates the entry at target exclusively (fs.ErrExist if something is
+// there).
+func (a *applier) make(target string, hdr *tar.Header, tr io.Reader) error {
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		return os.Mkdir(target, 0o700)
+	case tar.TypeReg, tar.TypeRegA:
+		return a.writeFile(target, hdr, tr)
+	case tar.TypeSymlink:
+		return os.Symlink(hdr.Linkname, target)
+	case tar.TypeLink:
+		return a.hardlink(target, hdr.Linkname)
+	case tar.TypeChar, tar.TypeBlock:
+		return mknod(target, hdr)
+	case tar.TypeFifo:
+		if err := unix.Mkfifo(target, uint32(hdr.Mode)&0o7777); err != nil {
+			return &os.PathError{Op: "mkfifo", Path: target, Err: err}
+		}
+		return nil
+	}
+	return fmt.Errorf("unsupported tar entry type %q: %w", hdr.Typeflag, errdefs.ErrInvalidArgument)
+}
+
+// writeFile creates a regular file with a raw descriptor (no poller, no
+// extra fcntl calls: unpack makes many files) and sets its owner and mode
+// through it; times are set by path, with nanoseconds.
+func (a *applier) writeFile(target string, hdr *tar.Header, r io.Reader) error {
+	fd, err := unix.Open(target, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
+		return &os.PathError{Op: "create", Path: target, Err: err}
+	}
+	err = a.copyTo(fd, r)
+	if err == nil && a.isRoot {
+		err = unix.Fchown(fd, hdr.Uid, hdr.Gid)
+	}
+	if err == nil {
+		err = unix.Fchmod(fd, uint32(hdr.Mode)&0o7777) // after chown, which clears setuid bits
+	}
+	if cerr := unix.Close(fd); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", target, err)
+	}
+	if err := a.setXattrs(target, hdr); err != nil {
 		return err
 	}
-	src := &readErrs{r: r}
-	_, err = io.Copy(f, src)
-	if err != nil && src.err != nil {
-		err = fmt.Errorf("read layer tar: %v: %w", src.err, errdefs.ErrInvalidArgument)
-	}
-	return errors.Join(err, f.Close())
+	return setTimes(target, hdr)
 }
 
-// readErrs remembers a read error, to tell a broken layer stream (invalid
-// input) from a failing write (the host's problem).
-type readErrs struct {
-	r   io.Reader
-	err error
-}
-
-func (e *readErrs) Read(p []byte) (int, error) {
-	n, err := e.r.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) {
-		e.err = err
+// copyTo copies r into fd through the applier's buffer. A read error is
+// the layer's fault (ErrInvalidArgument); a write error the host's.
+func (a *applier) copyTo(fd int, r io.Reader) error {
+	if a.buf == nil {
+		a.buf = make([]byte, 256<<10)
 	}
-	return n, err
+	for {
+		n, rerr := r.Read(a.buf)
+		for off := 0; off < n; {
+			w, err := unix.Write(fd, a.buf[off:n])
+			if err != nil {
+				return err
+			}
+			off += w
+		}
+		if errors.Is(rerr, io.EOF) {
+			return nil
+		}
+		if rerr != nil {
+			return fmt.Errorf("read layer tar: %v: %w", rerr, errdefs.ErrInvalidArgument)
+		}
+	}
 }
 
 func mknod(target string, hdr *tar.Header) error {

@@ -87,7 +87,8 @@ func (a *applier) copyLowerAttrs(rel, q string) error {
 	return nil
 }
 
-// setAttrs applies an entry's owner, xattrs, mode and times.
+// setAttrs applies an entry's owner, xattrs, mode and times (for entries
+// other than regular files and directories).
 func (a *applier) setAttrs(target string, hdr *tar.Header) error {
 	if err := a.setOwnerXattrs(target, hdr); err != nil {
 		return err
@@ -98,6 +99,10 @@ func (a *applier) setAttrs(target string, hdr *tar.Header) error {
 			return &os.PathError{Op: "chmod", Path: target, Err: err}
 		}
 	}
+	return setTimes(target, hdr)
+}
+
+func setTimes(target string, hdr *tar.Header) error {
 	ts := []unix.Timespec{timespec(hdr.AccessTime, hdr.ModTime), timespec(hdr.ModTime, hdr.ModTime)}
 	if err := unix.UtimesNanoAt(unix.AT_FDCWD, target, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return &os.PathError{Op: "utimes", Path: target, Err: err}
@@ -107,14 +112,19 @@ func (a *applier) setAttrs(target string, hdr *tar.Header) error {
 
 const paxXattr = "SCHILY.xattr."
 
-// setOwnerXattrs chowns target (as root) and sets the entry's xattrs, except
-// overlay's own, which a layer must not forge.
+// setOwnerXattrs chowns target (as root) and sets the entry's xattrs.
 func (a *applier) setOwnerXattrs(target string, hdr *tar.Header) error {
 	if a.isRoot {
 		if err := os.Lchown(target, hdr.Uid, hdr.Gid); err != nil {
 			return err
 		}
 	}
+	return a.setXattrs(target, hdr)
+}
+
+// setXattrs sets the entry's xattrs, except overlay's own, which a layer
+// must not forge.
+func (a *applier) setXattrs(target string, hdr *tar.Header) error {
 	for k, v := range hdr.PAXRecords {
 		name, ok := strings.CutPrefix(k, paxXattr)
 		if !ok || isOverlayXattr(name) {

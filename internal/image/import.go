@@ -161,7 +161,7 @@ func commit(ctx context.Context, w content.Writer, g garbage) error {
 	case err == nil:
 		g.blobs[dgst] = true
 		return nil
-	case isAlreadyExists(err):
+	case errdefs.IsAlreadyExists(err):
 		return nil
 	}
 	return err

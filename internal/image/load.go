@@ -102,10 +102,14 @@ func (s *Store) recordLoaded(plans []loadPlan) ([]LoadedImage, error) {
 // archiveFiles is what readArchive found: regular files (in the content
 // store, or in memory for small metadata) and links.
 type archiveFiles struct {
-	blobs map[string]ocispec.Descriptor // name -> blob in the content store
-	small map[string][]byte             // name -> metadata kept in memory
-	links map[string]string             // name -> target name
+	blobs     map[string]ocispec.Descriptor // name -> blob in the content store
+	small     map[string][]byte             // name -> metadata kept in memory
+	smallSize int64                         // bytes held in small
+	links     map[string]string             // name -> target name
 }
+
+// maxMetadata bounds the metadata a Load keeps in memory.
+const maxMetadata = 64 << 20
 
 // isMetadata names the small files kept in memory rather than stored.
 func isMetadata(name string, size int64) bool {
@@ -154,7 +158,10 @@ func (s *Store) readEntry(ctx context.Context, f *archiveFiles, name string, h *
 		f.links[name] = t
 	case tar.TypeReg, tar.TypeRegA:
 		if isMetadata(name, h.Size) {
-			b, err := io.ReadAll(tr)
+			if f.smallSize += h.Size; f.smallSize > maxMetadata {
+				return fmt.Errorf("image archive has more than %d bytes of metadata: %w", maxMetadata, errdefs.ErrInvalidArgument)
+			}
+			b, err := io.ReadAll(io.LimitReader(tr, maxJSONBlob))
 			if err != nil {
 				return fmt.Errorf("read %s: %v: %w", name, err, errdefs.ErrInvalidArgument)
 			}

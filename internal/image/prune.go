@@ -2,6 +2,7 @@ package image
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"time"
 
@@ -37,7 +38,7 @@ func (s *Store) Prune(ctx context.Context, opts PruneOptions) (imagetypes.PruneR
 	}
 	var until time.Time
 	if vs := f.Values("until"); len(vs) > 1 {
-		return rep, invalidArgument("more than one until filter specified")
+		return rep, fmt.Errorf("more than one until filter specified: %w", errdefs.ErrInvalidArgument)
 	} else if len(vs) == 1 {
 		if until, err = parseTimestamp(vs[0], time.Now()); err != nil {
 			return rep, err

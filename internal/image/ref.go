@@ -1,10 +1,8 @@
 package image
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 
@@ -146,23 +144,10 @@ func (s *Store) load(ctx context.Context, t *tx, id digest.Digest) (Image, error
 		return Image{}, err
 	}
 	if !ok {
-		return Image{}, noSuchImage(mustDigestRef(id))
+		return Image{}, notFoundError{id.String()}
 	}
 	return s.build(ctx, t, id, r, t.refsOf(id))
 }
-
-func mustDigestRef(id digest.Digest) reference.Reference {
-	ref, err := reference.ParseAnyReference(id.String())
-	if err != nil {
-		return digestOnly(id)
-	}
-	return ref
-}
-
-// digestOnly is a Reference for a bare digest that failed to parse.
-type digestOnly digest.Digest
-
-func (d digestOnly) String() string { return string(d) }
 
 // truncateID is the 12-hex-digit form of an image or container ID that
 // dockerd prints in messages.
@@ -172,11 +157,3 @@ func truncateID(id string) string {
 	}
 	return id[:min(12, len(id))]
 }
-
-func invalidArgument(msg string) error {
-	return fmt.Errorf("%s: %w", msg, errdefs.ErrInvalidArgument)
-}
-
-func isAlreadyExists(err error) bool { return errdefs.IsAlreadyExists(err) }
-
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

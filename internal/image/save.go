@@ -2,6 +2,7 @@ package image
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -227,7 +228,7 @@ func (sw *saveWriter) writeMeta(items []manifestItem, index []ocispec.Descriptor
 		}{repositoriesFile, append(b, '\n')})
 	}
 	for _, f := range files {
-		if err := sw.file(f.name, time.Unix(0, 0), int64(len(f.data)), bytesReader(f.data)); err != nil {
+		if err := sw.file(f.name, time.Unix(0, 0), int64(len(f.data)), bytes.NewReader(f.data)); err != nil {
 			return err
 		}
 	}
@@ -269,7 +270,7 @@ func (sw *saveWriter) writeImage(ctx context.Context, img Image) (manifestItem, 
 	mdesc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromBytes(raw), Size: int64(len(raw))}
 	if !sw.written[mdesc.Digest.String()] {
 		sw.written[mdesc.Digest.String()] = true
-		if err := sw.file(blobPath(mdesc.Digest), time.Unix(0, 0), mdesc.Size, bytesReader(raw)); err != nil {
+		if err := sw.file(blobPath(mdesc.Digest), time.Unix(0, 0), mdesc.Size, bytes.NewReader(raw)); err != nil {
 			return item, ocispec.Descriptor{}, err
 		}
 	}

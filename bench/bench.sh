@@ -47,7 +47,7 @@ pids_of() { ps -eo pid=,comm= | awk -v re="$1" '$2 ~ re {print $1}'; }
 
 start_berth() {
 	setsid "$BIN/berthd" -H "unix://$W/berth.sock" --data-root "$W/berth/data" --exec-root "$W/berth/exec" \
-		--pidfile "$W/berth.pid" --config-file /nonexistent --berth-runtime "$BIN/berth-runtime" >>"$W/berthd.log" 2>&1 </dev/null &
+		--pidfile "$W/berth.pid" --berth-runtime "$BIN/berth-runtime" >>"$W/berthd.log" 2>&1 </dev/null &
 }
 start_docker() {
 	setsid dockerd -H "unix://$W/docker.sock" --data-root "$W/docker/data" --exec-root "$W/docker/exec" \

@@ -11,8 +11,10 @@ import (
 	"github.com/berthproject/berth/errdefs"
 )
 
-// validName is dockerd's container name rule.
-var validName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+// validName is dockerd's container name rule, except that one-character
+// names are allowed: dockerd's pattern ([a-zA-Z0-9][a-zA-Z0-9_.-]+) demands
+// two characters, while users (and issue #3's `--name s`) expect any name.
+var validName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 
 // newID returns a 64-hex-digit random ID, as dockerd's.
 func newID() string {

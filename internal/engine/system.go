@@ -26,7 +26,7 @@ type HostInfo struct {
 	CgroupVersion                     string
 	Debug                             bool
 	DriverStatus                      [][2]string
-	ImageCount                        func() int
+	ImageCount                        func(context.Context) int
 	SecurityOptions, Warnings, Labels []string
 }
 
@@ -56,7 +56,7 @@ func (e *Engine) SystemInfo(ctx context.Context) (*system.Info, error) {
 		info.Runtimes[name] = system.RuntimeWithStatus{Runtime: system.Runtime{Path: path}}
 	}
 	if h.ImageCount != nil {
-		info.Images = h.ImageCount()
+		info.Images = h.ImageCount(ctx)
 	}
 	for _, c := range e.all() {
 		s := c.View().State

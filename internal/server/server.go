@@ -219,6 +219,8 @@ func (s *Server) routes() {
 	// networks, volumes, plugins
 	s.handle("GET /networks", s.getNetworks)
 	s.handle("GET /volumes", s.getVolumes)
+	s.handle("GET /networks/{id}", s.getNetwork)
+	s.handle("GET /volumes/{name}", s.getVolume)
 	s.handle("GET /plugins", notImplementedPlugins)
 
 	for _, p := range unimplementedRoutes {
@@ -236,9 +238,9 @@ var unimplementedRoutes = []string{
 	"POST /build", "POST /commit", "POST /auth", "GET /images/search", "GET /distribution/{rest...}",
 	"GET /containers/{name}/export", "GET /containers/{name}/changes",
 	"GET /containers/{name}/archive", "HEAD /containers/{name}/archive", "PUT /containers/{name}/archive",
-	"POST /networks/create", "POST /networks/prune", "GET /networks/{id}", "DELETE /networks/{id}",
+	"POST /networks/create", "POST /networks/prune", "DELETE /networks/{id}",
 	"POST /networks/{id}/connect", "POST /networks/{id}/disconnect",
-	"POST /volumes/create", "POST /volumes/prune", "GET /volumes/{name}", "DELETE /volumes/{name}",
+	"POST /volumes/create", "POST /volumes/prune", "DELETE /volumes/{name}",
 	"GET /swarm", "POST /session",
 }
 

@@ -54,8 +54,12 @@ func (d *daemon) start() {
 	}
 	d.log = logf
 	args := append([]string{"-H", d.host, "--data-root", d.dataRoot, "--exec-root", d.execRoot,
-		"--pidfile", filepath.Join(d.root, "berthd.pid"), "--config-file", filepath.Join(d.root, "none.json"),
+		"--pidfile", filepath.Join(d.root, "berthd.pid"),
 		"--log-level", "debug"}, d.args...)
+	// BERTH_E2E_DEFAULT_RUNTIME runs the whole suite on another runtime (e.g. runc).
+	if rt := os.Getenv("BERTH_E2E_DEFAULT_RUNTIME"); rt != "" {
+		args = append(args, "--default-runtime", rt)
+	}
 	d.cmd = exec.Command(filepath.Join(binDir, "berthd"), args...)
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
 	// Its own process group, as a real daemon: `kill -9` tests kill only it.

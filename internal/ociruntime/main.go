@@ -12,8 +12,8 @@ import (
 
 	"github.com/berthproject/berth/errdefs"
 	"github.com/berthproject/berth/internal/logging"
-	"golang.org/x/sys/unix"
 	_ "github.com/berthproject/berth/internal/ociruntime/nsenter" // pre-Go-runtime setns for init re-execs
+	"golang.org/x/sys/unix"
 )
 
 // Version is the berth-runtime version reported by `--version`.

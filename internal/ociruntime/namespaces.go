@@ -144,4 +144,3 @@ func idMaps(in []specs.LinuxIDMapping) []syscall.SysProcIDMap {
 	}
 	return out
 }
-

@@ -33,7 +33,7 @@ func (c *Container) stateJSON() stateJSON {
 	}
 	return stateJSON{
 		OCIVersion: specs.Version, ID: c.ID, Pid: pid, Status: st, Bundle: c.Bundle,
-		Rootfs: c.Rootfs, Created: c.Created, Annotations: c.Annotations,
+		Rootfs: c.Rootfs, Created: c.Created, Owner: "root", Annotations: c.Annotations,
 	}
 }
 

@@ -61,7 +61,7 @@ func Load(paths map[string]string) (*Manager, error) {
 		return nil, fmt.Errorf("cgroup: no paths: %w", errdefs.ErrNotFound)
 	}
 	res := &cgroups.Resources{}
-	if dir, ok := paths[""]; ok {
+	if dir, ok := paths[""]; ok && len(paths) == 1 {
 		return NewV2(dir, res)
 	}
 	m, err := fs.NewManager(&cgroups.Cgroup{Resources: res}, paths)

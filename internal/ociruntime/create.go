@@ -66,6 +66,7 @@ func create(ctx context.Context, g *globals, id string, o createOpts) (*Containe
 	if err != nil {
 		return nil, nil, err
 	}
+	logging.From(ctx).Debug("state directory ready")
 	ch, err := startInit(ctx, c, o)
 	if err != nil {
 		os.RemoveAll(c.dir)
@@ -183,6 +184,10 @@ func startInit(ctx context.Context, c *Container, o createOpts) (*child, error) 
 	if err != nil {
 		return nil, err
 	}
+	// the cgroup is made while init starts; init joins it once it exists
+	var createErr error
+	made := make(chan struct{})
+	go func() { createErr = mgr.Create(); close(made) }()
 	cfg := &initConfig{
 		ID: c.ID, Spec: spec, Rootfs: c.Rootfs, Process: spec.Process, NoPivot: o.noPivot,
 		NewCgroupNS: plan.newCgroup, NewNetNS: plan.has(unix.CLONE_NEWNET),
@@ -193,9 +198,13 @@ func startInit(ctx context.Context, c *Container, o createOpts) (*child, error) 
 		cfg: cfg, plan: plan, preserveFDs: o.preserveFDs, consoleSocket: o.consoleSocket,
 		fifo: c.fifoPath(), uidMaps: spec.Linux.UIDMappings, gidMaps: spec.Linux.GIDMappings,
 		joinCgroup: func(pid int) error {
-			if err := mgr.Apply(pid); err != nil {
+			if <-made; createErr != nil {
+				return createErr
+			}
+			if err := mgr.AddPid(pid); err != nil {
 				return err
 			}
+			logging.From(ctx).Debug("cgroup joined")
 			c.CgroupPaths = mgr.Paths()
 			return nil
 		},
@@ -205,6 +214,7 @@ func startInit(ctx context.Context, c *Container, o createOpts) (*child, error) 
 	}
 	ch, err := spawn(ctx, so)
 	if err != nil {
+		<-made
 		mgr.Destroy()
 		return nil, err
 	}

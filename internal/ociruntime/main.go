@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/berthproject/berth/errdefs"
 	"github.com/berthproject/berth/internal/logging"
@@ -124,8 +125,11 @@ func newLogger(path, format string, debug bool) (*slog.Logger, func(), error) {
 		level = slog.LevelDebug
 	}
 	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-		if a.Key == slog.LevelKey {
+		switch a.Key {
+		case slog.LevelKey:
 			a.Value = slog.StringValue(strings.ToLower(a.Value.String()))
+		case slog.TimeKey:
+			a.Value = slog.StringValue(a.Value.Time().Format(time.RFC3339Nano))
 		}
 		return a
 	}}

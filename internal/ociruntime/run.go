@@ -7,6 +7,7 @@ import (
 	"os/signal"
 
 	"github.com/berthproject/berth/errdefs"
+	"github.com/berthproject/berth/internal/logging"
 	"golang.org/x/sys/unix"
 )
 
@@ -45,6 +46,7 @@ func cmdRun(ctx context.Context, g *globals, args []string) error {
 		return nil
 	}
 	ws, err := ch.wait()
+	logging.From(ctx).Debug("init exited")
 	stop()
 	if derr := destroy(context.WithoutCancel(ctx), c); derr != nil && err == nil {
 		err = derr

@@ -112,6 +112,7 @@ func handshake(ctx context.Context, o spawnOpts, ch *child, sc *syncConn) error 
 		return err
 	}
 	m, err := sc.recv()
+	logging.From(ctx).Debug("init answered", "type", m.Type)
 	switch {
 	case o.cfg.Exec && errors.Is(err, io.EOF):
 		return nil // execve closed the O_CLOEXEC socket

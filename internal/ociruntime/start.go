@@ -44,7 +44,9 @@ func start(ctx context.Context, c *Container) error {
 	if err != nil {
 		return err
 	}
+	logging.From(ctx).Debug("exec fifo open")
 	msg, err := io.ReadAll(f)
+	logging.From(ctx).Debug("exec fifo read", "bytes", len(msg))
 	f.Close()
 	os.Remove(c.fifoPath())
 	if err != nil {

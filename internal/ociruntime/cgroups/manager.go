@@ -82,6 +82,18 @@ func (m *Manager) Apply(pid int) error {
 	return nil
 }
 
+// Create creates the cgroup and applies the resources without moving any
+// process in; AddPid does that later. create runs it while init starts.
+func (m *Manager) Create() error {
+	if err := m.m.Apply(-1); err != nil {
+		return fmt.Errorf("cgroup: create: %w", err)
+	}
+	if err := m.m.Set(m.res); err != nil {
+		return fmt.Errorf("cgroup: set resources: %w", err)
+	}
+	return nil
+}
+
 // AddPid moves pid into the existing cgroup (used by exec).
 func (m *Manager) AddPid(pid int) error {
 	if err := m.m.AddPid("", pid); err != nil {
@@ -125,9 +137,20 @@ func (m *Manager) Frozen() bool {
 // OOMKills returns how many processes of the cgroup the OOM killer killed.
 func (m *Manager) OOMKills() (uint64, error) { return m.m.OOMKillCount() }
 
-// Destroy removes the cgroup directories; the cgroup must have no process left.
+// Destroy removes the cgroup directories, one goroutine per hierarchy (each
+// rmdir waits for the kernel to offline the controller state); the cgroup
+// must have no process left.
 func (m *Manager) Destroy() error {
-	if err := m.m.Destroy(); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+	paths := m.m.GetPaths()
+	errs := make(chan error, len(paths))
+	for _, p := range paths {
+		go func() { errs <- cgroups.RemovePath(p) }()
+	}
+	var err error
+	for range paths {
+		err = errors.Join(err, <-errs)
+	}
+	if err != nil {
 		return fmt.Errorf("cgroup: remove: %w", err)
 	}
 	return nil

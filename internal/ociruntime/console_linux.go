@@ -16,7 +16,7 @@ import (
 // /dev/console.
 func setupConsole(cfg *initConfig) error {
 	p := cfg.Process
-	if !p.Terminal {
+	if p == nil || !p.Terminal {
 		return nil
 	}
 	if cfg.ConsoleFd < 0 {

@@ -127,15 +127,17 @@ func loadSpec(bundle string) (*specs.Spec, string, error) {
 }
 
 func validateSpec(spec *specs.Spec) error {
+	p := spec.Process
+	if p == nil {
+		p = &specs.Process{Args: []string{"(none)"}} // legal until start
+	}
 	switch {
-	case spec.Process == nil:
-		return fmt.Errorf("no process: %w", errdefs.ErrInvalidArgument)
-	case len(spec.Process.Args) == 0:
+	case len(p.Args) == 0:
 		return fmt.Errorf("process.args is empty: %w", errdefs.ErrInvalidArgument)
 	case spec.Root == nil || spec.Root.Path == "":
 		return fmt.Errorf("no root.path: %w", errdefs.ErrInvalidArgument)
-	case spec.Process.Cwd != "" && !filepath.IsAbs(spec.Process.Cwd):
-		return fmt.Errorf("process.cwd %q is not absolute: %w", spec.Process.Cwd, errdefs.ErrInvalidArgument)
+	case p.Cwd != "" && !filepath.IsAbs(p.Cwd):
+		return fmt.Errorf("process.cwd %q is not absolute: %w", p.Cwd, errdefs.ErrInvalidArgument)
 	}
 	return nil
 }
@@ -163,7 +165,13 @@ func newContainer(root, id, bundle string, spec *specs.Spec) (*Container, error)
 		ID: id, Bundle: bundle, Rootfs: rootfs, Created: time.Now().UTC(),
 		Status: StatusCreating, Annotations: spec.Annotations, Spec: spec, dir: dir,
 	}
-	if err := unix.Mkfifo(c.fifoPath(), 0o622); err != nil {
+	// 0622 whatever the umask: init opens it for writing after it switched
+	// to the container's user, maybe in a user namespace
+	err = unix.Mkfifo(c.fifoPath(), 0o622)
+	if err == nil {
+		err = os.Chmod(c.fifoPath(), 0o622)
+	}
+	if err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("container %q: exec fifo: %w", id, err)
 	}
@@ -177,8 +185,10 @@ func startInit(ctx context.Context, c *Container, o createOpts) (*child, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := checkConsole(spec.Process, o.consoleSocket); err != nil {
-		return nil, err
+	if spec.Process != nil {
+		if err := checkConsole(spec.Process, o.consoleSocket); err != nil {
+			return nil, err
+		}
 	}
 	mgr, err := newCgroup(c)
 	if err != nil {

@@ -119,9 +119,12 @@ func execProcess(base *specs.Process, o execOpts, args []string) (*specs.Process
 	if len(args) == 0 {
 		return nil, fmt.Errorf("exec: no command given: %w", errdefs.ErrInvalidArgument)
 	}
-	p := *base
+	p := specs.Process{Cwd: "/"}
+	if base != nil {
+		p = *base
+	}
 	p.Args, p.Terminal, p.ConsoleSize = args, o.tty, nil
-	p.Env = mergeEnv(base.Env, o.env)
+	p.Env = mergeEnv(p.Env, o.env)
 	if o.cwd != "" {
 		p.Cwd = o.cwd
 	}

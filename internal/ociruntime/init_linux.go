@@ -58,11 +58,17 @@ func initMain() int {
 func waitStartAndExec(cfg *initConfig, p *execTarget) int {
 	fifo, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(cfg.FifoFd), os.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
+		// nobody is listening any more: the container's stderr is all there is
+		fmt.Fprintf(os.Stderr, "berth-runtime init: open exec fifo: %v\n", err)
 		return 1
 	}
 	unix.Close(cfg.FifoFd)
 	if _, err := fifo.Write([]byte("0")); err != nil {
 		return 1
+	}
+	if p == nil {
+		fmt.Fprint(fifo, "config.json has no process to start")
+		return 127
 	}
 	err = syscall.Exec(p.path, p.args, p.env)
 	fmt.Fprintf(fifo, "exec %s: %v", p.args[0], err)
@@ -83,6 +89,9 @@ func setupInit(cfg *initConfig) (*execTarget, error) {
 			return nil, err
 		}
 	}
+	if cfg.Process == nil { // allowed by the spec until start, which then fails
+		return nil, setupContainer(cfg)
+	}
 	if err := oomScoreAdj(cfg.Process); err != nil {
 		return nil, err
 	}
@@ -99,8 +108,8 @@ func setupInit(cfg *initConfig) (*execTarget, error) {
 // setupContainer builds the container's root and system settings.
 func setupContainer(cfg *initConfig) error {
 	spec := cfg.Spec
-	if !cfg.NewMountNS {
-		return fmt.Errorf("spec: a new mount namespace is required")
+	if !hasNamespace(spec, specs.MountNamespace) {
+		return fmt.Errorf("spec: a mount namespace (new or joined) is required")
 	}
 	if err := prepareRootfs(cfg); err != nil {
 		return err

@@ -27,12 +27,20 @@ func prepareRootfs(cfg *initConfig) error {
 	if err := unix.Mount("", "/", "", prop, ""); err != nil {
 		return fmt.Errorf("set / propagation: %w", err)
 	}
+	// pivot_root refuses shared mounts, and an unbindable one cannot be bound:
+	// the rootfs and its parent are private until after the pivot
+	special := prop&(unix.MS_SHARED|unix.MS_UNBINDABLE) != 0
+	if special {
+		if err := makeParentPrivate(rootfs); err != nil {
+			return err
+		}
+	}
 	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind rootfs %s: %w", rootfs, err)
 	}
-	if prop&unix.MS_SHARED != 0 {
-		if err := makeParentPrivate(rootfs); err != nil {
-			return err
+	if special {
+		if err := unix.Mount("", rootfs, "", unix.MS_PRIVATE, ""); err != nil {
+			return fmt.Errorf("make rootfs private: %w", err)
 		}
 	}
 	for _, m := range spec.Mounts {
@@ -58,9 +66,10 @@ func prepareRootfs(cfg *initConfig) error {
 }
 
 // makeParentPrivate makes the mount holding rootfs private: pivot_root
-// refuses a new root whose parent mount is shared.
+// refuses a new root whose parent mount is shared. (MS_PRIVATE on a path
+// that is not a mount point fails with EINVAL: walk up to the mount.)
 func makeParentPrivate(rootfs string) error {
-	for dir := filepath.Dir(rootfs); ; dir = filepath.Dir(dir) {
+	for dir := rootfs; ; dir = filepath.Dir(dir) {
 		err := unix.Mount("", dir, "", unix.MS_PRIVATE, "")
 		if err == nil {
 			return nil

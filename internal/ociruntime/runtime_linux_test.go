@@ -280,3 +280,24 @@ func parentOf(t *testing.T, pid int) int {
 	ppid, _ := strconv.Atoi(f[1])
 	return ppid
 }
+
+// TestUserNamespace runs a Docker-like spec in a new user namespace: root
+// inside is uid 100000 outside, device nodes are bind-mounted from the host.
+func TestUserNamespace(t *testing.T) {
+	e := newEnv(t)
+	e.spec([]string{"sh", "-c", "id -u; cat /proc/self/uid_map; echo x > /dev/null && echo devnull-ok"}, nil, func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		delete(s.Linux.Sysctl, "net.ipv4.ping_group_range") // dockerd leaves it out with user namespaces too
+	})
+	// the mapped root must be able to reach the rootfs (t.TempDir is 0700)
+	for d := e.bundle; d != "/tmp"; d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
+	out, stderr, code := e.run("run", "-b", e.bundle, e.id)
+	want := "0\n         0     100000      65536\ndevnull-ok\n"
+	if code != 0 || out != want {
+		t.Errorf("exit %d, out %q, want %q, stderr %q", code, out, want, stderr)
+	}
+}

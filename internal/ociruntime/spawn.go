@@ -184,6 +184,9 @@ func initCommand(o spawnOpts, syncEnd *os.File) (*exec.Cmd, []*os.File, error) {
 		cmd.SysProcAttr.UidMappings = idMaps(o.uidMaps)
 		cmd.SysProcAttr.GidMappings = idMaps(o.gidMaps)
 		cmd.SysProcAttr.GidMappingsEnableSetgroups = true
+		// become the namespace's root before execve, or the exec drops every
+		// capability (host root is not mapped inside)
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
 	}
 	return cmd, closeAfter, nil
 }

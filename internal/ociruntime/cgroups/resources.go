@@ -54,6 +54,9 @@ func Resources(r *specs.LinuxResources, devices []specs.LinuxDevice) (*cgroups.R
 		out.Devices = append(out.Devices, &rule)
 	}
 	for _, d := range devices {
+		if d.Type == "p" {
+			continue // fifos are not subject to the devices controller
+		}
 		t, err := devType(d.Type)
 		if err != nil {
 			return nil, err

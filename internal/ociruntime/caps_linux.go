@@ -24,7 +24,8 @@ func capByName() map[string]capability.Cap {
 
 // capSet is the five capability sets of a process, applied to this thread.
 type capSet struct {
-	c capability.Capabilities
+	c    capability.Capabilities
+	last capability.Cap
 }
 
 // newCapSet parses the spec's sets. Names this kernel does not know, and
@@ -55,12 +56,13 @@ func newCapSet(pc *specs.LinuxCapabilities) (*capSet, error) {
 		}
 	}
 	c.Clear(capability.CAPS | capability.BOUNDS | capability.AMBS)
+	last, _ := capability.LastCap()
 	set(capability.BOUNDING, pc.Bounding)
 	set(capability.EFFECTIVE, pc.Effective)
 	set(capability.PERMITTED, pc.Permitted)
 	set(capability.INHERITABLE, pc.Inheritable)
 	set(capability.AMBIENT, pc.Ambient)
-	return &capSet{c: c}, nil
+	return &capSet{c: c, last: last}, nil
 }
 
 func (s *capSet) applyBounding() error {
@@ -79,8 +81,7 @@ func (s *capSet) applyRest() error {
 	if err := capability.ResetAmbient(); err != nil && !errors.Is(err, unix.EINVAL) {
 		return fmt.Errorf("reset ambient capabilities: %w", err)
 	}
-	last, _ := capability.LastCap()
-	for cp := capability.Cap(0); cp <= last; cp++ {
+	for cp := capability.Cap(0); cp <= s.last; cp++ {
 		if s.c.Get(capability.AMBIENT, cp) {
 			capability.SetAmbient(true, cp)
 		}

@@ -37,6 +37,13 @@ func initMain() int {
 		return 1
 	}
 	cfg := m.Config
+	// our fd table in the host's procfs, opened before the root changes: the
+	// fifo is reopened through it (the container may have no /proc)
+	fdDir, err := unix.Open("/proc/self/fd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		sc.send(syncMsg{Type: msgError, Error: fmt.Sprintf("open /proc/self/fd: %v", err)})
+		return 1
+	}
 	p, err := setupInit(cfg)
 	if err != nil {
 		sc.send(syncMsg{Type: msgError, Error: err.Error()})
@@ -51,12 +58,14 @@ func initMain() int {
 		return 1
 	}
 	sock.Close()
-	return waitStartAndExec(cfg, p)
+	return waitStartAndExec(cfg, fdDir, p)
 }
 
 // waitStartAndExec blocks on the exec fifo until `start`, then execs.
-func waitStartAndExec(cfg *initConfig, p *execTarget) int {
-	fifo, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(cfg.FifoFd), os.O_WRONLY|unix.O_CLOEXEC, 0)
+func waitStartAndExec(cfg *initConfig, fdDir int, p *execTarget) int {
+	fd, err := unix.Openat(fdDir, strconv.Itoa(cfg.FifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	unix.Close(fdDir)
+	fifo := os.NewFile(uintptr(fd), "exec.fifo")
 	if err != nil {
 		// nobody is listening any more: the container's stderr is all there is
 		fmt.Fprintf(os.Stderr, "berth-runtime init: open exec fifo: %v\n", err)
@@ -95,6 +104,11 @@ func setupInit(cfg *initConfig) (*execTarget, error) {
 	if err := oomScoreAdj(cfg.Process); err != nil {
 		return nil, err
 	}
+	// read while the host's /proc is still there (a container may have none)
+	caps, err := newCapSet(cfg.Process.Capabilities)
+	if err != nil {
+		return nil, err
+	}
 	if !cfg.Exec {
 		if err := setupContainer(cfg); err != nil {
 			return nil, err
@@ -102,16 +116,20 @@ func setupInit(cfg *initConfig) (*execTarget, error) {
 	} else if err := setupConsole(cfg); err != nil {
 		return nil, err
 	}
-	return setupProcess(cfg)
+	return setupProcess(cfg, caps)
 }
 
 // setupContainer builds the container's root and system settings.
 func setupContainer(cfg *initConfig) error {
 	spec := cfg.Spec
-	if !hasNamespace(spec, specs.MountNamespace) {
-		return fmt.Errorf("spec: a mount namespace (new or joined) is required")
-	}
-	if err := prepareRootfs(cfg); err != nil {
+	ownMounts := hasNamespace(spec, specs.MountNamespace)
+	if !ownMounts {
+		// the host's mount namespace: mounting there would leak into the
+		// host, so the container only gets its root (chroot) and no mounts
+		if err := chrootOnly(cfg.Rootfs); err != nil {
+			return err
+		}
+	} else if err := prepareRootfs(cfg); err != nil {
 		return err
 	}
 	if err := setupConsole(cfg); err != nil {
@@ -123,6 +141,15 @@ func setupContainer(cfg *initConfig) error {
 	if err := writeSysctls(spec.Linux.Sysctl); err != nil {
 		return err
 	}
+	if ownMounts {
+		return finishRootfs(spec)
+	}
+	return nil
+}
+
+// finishRootfs applies the read-only and masked paths and the read-only
+// root, once sysctls (under /proc/sys) are written.
+func finishRootfs(spec *specs.Spec) error {
 	for _, p := range spec.Linux.ReadonlyPaths {
 		if err := readonlyPath(p); err != nil {
 			return err

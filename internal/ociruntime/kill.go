@@ -33,9 +33,6 @@ func cmdKill(_ context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	if sig == unix.SIGKILL && !c.alive() {
-		return nil // already dead: KILL is what stop sends, keep it idempotent
-	}
 	if *all {
 		return c.signalAll(sig)
 	}

@@ -25,7 +25,7 @@ type execTarget struct {
 
 // setupProcess applies spec.process to this thread: rlimits, no_new_privs,
 // user and groups, capabilities, cwd and umask; then resolves args[0].
-func setupProcess(cfg *initConfig) (*execTarget, error) {
+func setupProcess(cfg *initConfig, caps *capSet) (*execTarget, error) {
 	p := cfg.Process
 	if err := setRlimits(p.Rlimits); err != nil {
 		return nil, err
@@ -43,7 +43,7 @@ func setupProcess(cfg *initConfig) (*execTarget, error) {
 	if err := unix.Chdir(cwd); err != nil {
 		return nil, fmt.Errorf("chdir to cwd %q set in config.json: %w", cwd, err)
 	}
-	if err := setCredentials(p); err != nil {
+	if err := setCredentials(p, caps); err != nil {
 		return nil, err
 	}
 	umask := 0o022
@@ -104,11 +104,7 @@ func oomScoreAdj(p *specs.Process) error {
 // setCredentials drops the bounding set (needs CAP_SETPCAP, so first), then
 // switches groups and ids keeping the permitted set, then sets the other
 // capability sets. Raw syscalls: they act on this thread, the one that execs.
-func setCredentials(p *specs.Process) error {
-	caps, err := newCapSet(p.Capabilities)
-	if err != nil {
-		return err
-	}
+func setCredentials(p *specs.Process, caps *capSet) error {
 	if err := caps.applyBounding(); err != nil {
 		return err
 	}

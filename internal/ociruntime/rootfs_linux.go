@@ -210,6 +210,15 @@ func moveRoot(rootfs string) error {
 	return unix.Chdir("/")
 }
 
+// chrootOnly enters rootfs without any mount, for a spec that keeps the
+// runtime's mount namespace.
+func chrootOnly(rootfs string) error {
+	if err := unix.Chroot(rootfs); err != nil {
+		return fmt.Errorf("chroot %s: %w", rootfs, err)
+	}
+	return unix.Chdir("/")
+}
+
 // remountReadonly makes the mount at path read-only, keeping its other flags.
 func remountReadonly(path string) error {
 	flags := unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY | lockedFlags(path)

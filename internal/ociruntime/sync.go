@@ -34,6 +34,8 @@ import (
 //	                                                 resolve args[0] in the container's PATH
 //	                               ◀───────────── {"type":"ready"}  or  {"type":"error","error":"..."}
 //	write state.json + --pid-file, exit             open(exec.fifo, O_WRONLY|O_CLOEXEC) blocks
+//	                                                 (reopened from its O_PATH fd through the
+//	                                                  host /proc/self/fd opened at the start)
 //	(init is reparented to the caller's
 //	 subreaper: no process stays in between)
 //

@@ -82,7 +82,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return fmt.Errorf("restore containers: %w", err)
 	}
 	srv := server.New(server.Options{
-		Logger: log, Version: Version,
+		Logger: log, Version: Version, PanicRoute: os.Getenv("BERTH_TEST_PANIC_ROUTE") == "1",
 		System: eng, Events: bus, Containers: eng, Images: engine.NewImages(eng, imgs.store),
 	})
 	return serve(ctx, srv, cfg)

@@ -140,3 +140,14 @@ func (e *Engine) replayLogs(ctx context.Context, c *Container, s runner.Streams)
 	}
 	return nil
 }
+
+// releasePending ends the attachers queued for a start that failed.
+func (e *Engine) releasePending(c *Container) {
+	c.mu.Lock()
+	pending := c.pending
+	c.pending = nil
+	c.mu.Unlock()
+	for _, p := range pending {
+		p.done <- nil
+	}
+}

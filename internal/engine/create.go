@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/berthproject/berth/errdefs"
+	"github.com/berthproject/berth/internal/oci"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/storage"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // minMemory is dockerd's smallest memory limit.
@@ -39,7 +39,8 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts backend.CreateConfig)
 	if err != nil {
 		return container.CreateResponse{}, err
 	}
-	mergeImageConfig(cfg, img.Config)
+	merged := oci.MergeImageConfig(cfg, img.Config)
+	cfg = &merged
 	if len(cfg.Cmd) == 0 && len(cfg.Entrypoint) == 0 {
 		return container.CreateResponse{}, errdefs.Errorf(errdefs.ErrInvalidArgument, "no command specified")
 	}
@@ -138,70 +139,6 @@ func (e *Engine) runtimeName(name string) (string, error) {
 		return "", errdefs.Errorf(errdefs.ErrInvalidArgument, "unknown or invalid runtime name: %s", name)
 	}
 	return name, nil
-}
-
-// mergeImageConfig fills the container config from the image as dockerd's
-// merge does: env by key, cmd only when no entrypoint was given, and the
-// remaining fields where the container leaves them empty.
-func mergeImageConfig(cfg *container.Config, img ocispec.ImageConfig) {
-	if cfg.User == "" {
-		cfg.User = img.User
-	}
-	cfg.Env = mergeEnv(img.Env, cfg.Env)
-	if len(cfg.Entrypoint) == 0 {
-		cfg.Entrypoint = slices.Clone(img.Entrypoint)
-		if len(cfg.Cmd) == 0 {
-			cfg.Cmd = slices.Clone(img.Cmd)
-		}
-	}
-	if cfg.WorkingDir == "" {
-		cfg.WorkingDir = img.WorkingDir
-	}
-	if cfg.StopSignal == "" {
-		cfg.StopSignal = img.StopSignal
-	}
-	if len(img.Labels) > 0 {
-		labels := map[string]string{}
-		for k, v := range img.Labels {
-			labels[k] = v
-		}
-		for k, v := range cfg.Labels {
-			labels[k] = v
-		}
-		cfg.Labels = labels
-	}
-	if cfg.Labels == nil {
-		cfg.Labels = map[string]string{}
-	}
-	for p := range img.ExposedPorts {
-		if cfg.ExposedPorts == nil {
-			cfg.ExposedPorts = network.PortSet{}
-		}
-		if port, err := network.ParsePort(p); err == nil {
-			cfg.ExposedPorts[port] = struct{}{}
-		}
-	}
-	for v := range img.Volumes {
-		if cfg.Volumes == nil {
-			cfg.Volumes = map[string]struct{}{}
-		}
-		cfg.Volumes[v] = struct{}{}
-	}
-}
-
-// mergeEnv returns base with each KEY=VALUE of over replacing base's KEY.
-func mergeEnv(base, over []string) []string {
-	out := slices.Clone(base)
-	for _, kv := range over {
-		key, _, _ := strings.Cut(kv, "=")
-		i := slices.IndexFunc(out, func(s string) bool { k, _, _ := strings.Cut(s, "="); return k == key })
-		if i >= 0 {
-			out[i] = kv
-		} else {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 // reserveName registers the requested or a generated name for id.

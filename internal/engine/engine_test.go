@@ -214,7 +214,7 @@ func TestImageConfigMerged(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, _ := env.eng.ContainerInspect(t.Context(), resp.ID, backend.InspectOptions{})
-	if got := strings.Join(v.Config.Env, ","); got != "PATH=/bin,A=mine,B=b" {
+	if got := strings.Join(v.Config.Env, ","); got != "A=mine,B=b,PATH=/bin" {
 		t.Errorf("env = %s", got)
 	}
 	if v.Path != "sh" || len(v.Args) != 0 || v.Config.Labels["from"] != "image" || v.Config.Hostname != resp.ID[:12] {

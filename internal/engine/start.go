@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/berthproject/berth/errdefs"
+	"github.com/berthproject/berth/internal/logging"
 	"github.com/berthproject/berth/internal/runner"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
@@ -44,7 +45,15 @@ func (e *Engine) start(ctx context.Context, c *Container) error {
 	}()
 	pid, err := e.launch(ctx, c, r)
 	if err != nil {
-		return e.startFailed(ctx, c, err)
+		err = e.startFailed(ctx, c, err)
+		e.releasePending(c)
+		if r.Inspect.HostConfig.AutoRemove {
+			// As dockerd: `docker run --rm` waits for the removal.
+			if rerr := e.remove(context.WithoutCancel(ctx), c, true); rerr != nil {
+				logging.From(ctx).Error("auto-remove after failed start", logging.KeyContainerID, c.ID, logging.Err(rerr))
+			}
+		}
+		return err
 	}
 	r = c.update(func(r *record) {
 		s := r.Inspect.State

@@ -83,16 +83,18 @@ measure() { # measure E CLI
 	$cli rm $($cli ps -aq --filter label=bench=create) >/dev/null
 }
 
-measure_memory() { # measure_memory E CLI DAEMON_RE HELPER_RE
+measure_memory() { # measure_memory E CLI DAEMON_RE HELPER_RE: on a freshly started daemon
 	local e=$1 cli=$2 dre=$3 hre=$4
-	sleep 3
-	local dp; dp=$(pids_of "$dre")
-	echo "$(rss_kb $dp)" >"$OUT/$e-idle-rss.kb"
-	local idle; idle=$(pss_kb $dp $(pids_of "$hre"))
+	$cli run --rm --network none busybox true >/dev/null # the monitor/shim machinery is up
+	sleep 5
+	local all0; all0="$(pids_of "$dre") $(pids_of "$hre")"
+	rss_kb $all0 >"$OUT/$e-idle-rss.kb"
+	local idle; idle=$(pss_kb $all0)
 	for ((i = 0; i < MEM_N; i++)); do $cli run -d --network none --label bench=mem busybox sleep 3600 >/dev/null; done
 	sleep 5
 	local all; all=$(pss_kb $(pids_of "$dre") $(pids_of "$hre"))
 	echo $(((all - idle) / MEM_N)) >"$OUT/$e-per-ctr-pss.kb"
+	echo "$e: idle PSS $idle kB, with $MEM_N containers $all kB" >>"$OUT/memory.txt"
 	$cli rm -f $($cli ps -aq --filter label=bench=mem) >/dev/null
 }
 
@@ -119,11 +121,11 @@ main() {
 		"start_$e"; wait_up "$cli" || { log "$e did not start"; exit 1; }
 		$cli import -c 'CMD ["sh"]' "$W/busybox.tar" busybox:latest >/dev/null
 		measure "$e" "$cli"
+		skip startup || measure_startup "$e" "$cli"
 		if ! skip mem; then
 			if [ "$e" = berth ]; then measure_memory berth "$cli" '^berthd$' '^berth-runtime$'
 			else measure_memory docker "$cli" '^(dockerd|containerd)$' '^containerd-shim'; fi
 		fi
-		skip startup || measure_startup "$e" "$cli"
 		stop_engine "$e"
 	done
 	report "${engines[@]}"

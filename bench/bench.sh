@@ -50,8 +50,9 @@ start_berth() {
 		--pidfile "$W/berth.pid" --berth-runtime "$BIN/berth-runtime" >>"$W/berthd.log" 2>&1 </dev/null &
 }
 start_docker() {
+	echo "{}" >"$W/docker.json"
 	setsid dockerd -H "unix://$W/docker.sock" --data-root "$W/docker/data" --exec-root "$W/docker/exec" \
-		--pidfile "$W/docker.pid" --bridge none --iptables=false --ip-masq=false --config-file /dev/null \
+		--pidfile "$W/docker.pid" --bridge none --iptables=false --ip-masq=false --config-file "$W/docker.json" \
 		--containerd-namespace berthbench --containerd-plugins-namespace berthbenchp >>"$W/dockerd.log" 2>&1 </dev/null &
 }
 stop_engine() { # stop_engine E

@@ -43,8 +43,8 @@ func rootCommand() *cobra.Command {
 // config file.
 type flags struct {
 	config, addr, root, storageDriver, tlsCert, tlsKey, htpasswd, metricsAddr string
-	logLevel, logFormat                                                      string
-	readOnly, noSync, noDelete, noAccessLog                                  bool
+	logLevel, logFormat                                                       string
+	readOnly, noSync, noDelete, noAccessLog                                   bool
 }
 
 func (f *flags) register(cmd *cobra.Command, serve bool) {

@@ -67,7 +67,7 @@ func (b *basicAuth) authorize(req *http.Request, _ []access) (string, error) {
 	if ok && b.users.verify(user, pass) {
 		return user, nil
 	}
-	msg := "authentication required"
+	msg := "no credentials"
 	if ok {
 		msg = "invalid username or password"
 	}

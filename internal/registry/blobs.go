@@ -94,4 +94,3 @@ func (r *Registry) deleteBlob(w http.ResponseWriter, req *http.Request, rt api.R
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusAccepted)
 }
-

@@ -126,7 +126,7 @@ func loadPublicKeys(path string) ([]crypto.PublicKey, error) {
 func (t *tokenAuth) authorize(req *http.Request, need []access) (string, error) {
 	raw, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
 	if !ok || raw == "" {
-		return "", t.challenge(req, need, "", "authentication required")
+		return "", t.challenge(req, need, "", "no bearer token")
 	}
 	claims, err := t.verify(strings.TrimSpace(raw))
 	if err != nil {

@@ -19,7 +19,7 @@ var specCodes = map[string]bool{
 	"MANIFEST_BLOB_UNKNOWN": true, "MANIFEST_INVALID": true, "MANIFEST_UNKNOWN": true, "NAME_INVALID": true,
 	"NAME_UNKNOWN": true, "SIZE_INVALID": true, "UNAUTHORIZED": true, "DENIED": true, "UNSUPPORTED": true,
 	"TOOMANYREQUESTS": true,
-	"TAG_INVALID": true, "RANGE_INVALID": true, "PAGINATION_NUMBER_INVALID": true, "UNAVAILABLE": true, "UNKNOWN": true,
+	"TAG_INVALID":     true, "RANGE_INVALID": true, "PAGINATION_NUMBER_INVALID": true, "UNAVAILABLE": true, "UNKNOWN": true,
 	"NOT_FOUND": true,
 }
 

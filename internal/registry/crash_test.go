@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -27,10 +28,17 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
-// TestMain doubles as the registry process of the crash test: with
-// BERTH_REGISTRY_CHILD=<root>:<address file> it serves the registry on
-// 127.0.0.1:<free port>, writes the address to the file and runs until
-// killed.
+// childSpec tells a registry child process what to serve.
+type childSpec struct {
+	Config   Config `json:"config"`
+	Listen   string `json:"listen"`
+	AddrFile string `json:"addrFile"`
+}
+
+// TestMain doubles as a registry process for the crash and docker tests:
+// with BERTH_REGISTRY_CHILD=<spec file> it serves the registry the spec
+// describes, writes the address it listens on to spec.AddrFile and runs
+// until SIGTERM (or SIGKILL).
 func TestMain(m *testing.M) {
 	if spec := os.Getenv("BERTH_REGISTRY_CHILD"); spec != "" {
 		os.Exit(runChild(spec))
@@ -38,22 +46,31 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func runChild(spec string) int {
-	root, addrFile, _ := strings.Cut(spec, ":")
+func runChild(specFile string) int {
+	var spec childSpec
+	b, err := os.ReadFile(specFile)
+	if err == nil {
+		err = json.Unmarshal(b, &spec)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	reg, err := New(ctx, Config{Storage: StorageConfig{RootDir: root}, Log: LogConfig{NoAccessLog: true}})
+	spec.Config.Log.NoAccessLog = true
+	reg, err := New(ctx, spec.Config)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", spec.Listen)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	os.WriteFile(addrFile+".tmp", []byte(ln.Addr().String()), 0o600)
-	os.Rename(addrFile+".tmp", addrFile)
+	os.WriteFile(spec.AddrFile+".tmp", []byte(ln.Addr().String()), 0o600)
+	os.Rename(spec.AddrFile+".tmp", spec.AddrFile)
 	if err := reg.Serve(ctx, ln, nil); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -61,21 +78,28 @@ func runChild(spec string) int {
 	return 0
 }
 
-// startChild runs the registry in a child process and returns it with its
-// base URL.
-func startChild(t *testing.T, root string) (*exec.Cmd, string) {
+// startChild runs a registry child process (under the command prefix, e.g.
+// "ip netns exec NAME") and returns it with the address it listens on.
+func startChild(t *testing.T, cfg Config, listen string, prefix ...string) (*exec.Cmd, string) {
 	t.Helper()
-	addrFile := filepath.Join(t.TempDir(), "addr")
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "BERTH_REGISTRY_CHILD="+root+":"+addrFile)
+	dir := t.TempDir()
+	spec := childSpec{Config: cfg, Listen: listen, AddrFile: filepath.Join(dir, "addr")}
+	b, _ := json.Marshal(spec)
+	specFile := filepath.Join(dir, "spec.json")
+	if err := os.WriteFile(specFile, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	argv := append(append([]string{}, prefix...), os.Args[0], "-test.run=^$")
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), "BERTH_REGISTRY_CHILD="+specFile)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for range 500 {
-		if b, err := os.ReadFile(addrFile); err == nil {
-			return cmd, "http://" + string(b)
+	for range 1000 {
+		if b, err := os.ReadFile(spec.AddrFile); err == nil {
+			return cmd, string(b)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -155,8 +179,9 @@ func (u *crashUpload) run(ctx context.Context, c *client, name string, chunk int
 // abandoned ones.
 func TestKillDuringUploads(t *testing.T) {
 	root := t.TempDir()
-	child, base := startChild(t, root)
-	c := &client{base: base, http: &http.Client{Timeout: 30 * time.Second}, chunk: 32 << 10}
+	cfg := Config{Storage: StorageConfig{RootDir: root}}
+	child, addr := startChild(t, cfg, "127.0.0.1:0")
+	c := &client{base: "http://" + addr, http: &http.Client{Timeout: 30 * time.Second}, chunk: 32 << 10}
 	uploads := make([]*crashUpload, 20)
 	for i := range uploads {
 		size := 8 << 20
@@ -198,8 +223,8 @@ func TestKillDuringUploads(t *testing.T) {
 	t.Logf("killed the registry with %d uploads finished and %d interrupted", 20-interrupted, interrupted)
 	verifyStoredBlobs(t, root)
 
-	child, base = startChild(t, root)
-	c.base = base
+	child, addr = startChild(t, cfg, "127.0.0.1:0")
+	c.base = "http://" + addr
 	abandoned := recoverUploads(t, c, uploads)
 	for _, u := range uploads {
 		d := digest.FromBytes(u.data)

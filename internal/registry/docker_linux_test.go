@@ -104,10 +104,11 @@ func docker(env []string, stdin string, args ...string) (string, error) {
 }
 
 // TestDockerPushPull pushes an image with the real docker CLI (through a
-// private dockerd) to berth-registry over TLS with htpasswd auth, then
-// removes it locally and pulls it back, by tag and by digest. dockerd must
-// verify the registry's certificate: without the CA in certs.d the login
-// fails.
+// private dockerd) to berth-registry over TLS, then removes it locally and
+// pulls it back, by tag and by digest: once with htpasswd basic auth, once
+// with the Docker token flow against the built-in token issuer. dockerd
+// must verify the registry's certificate: without the CA in certs.d the
+// login fails.
 func TestDockerPushPull(t *testing.T) {
 	testutil.RequirePrivileged(t, testutil.NeedRoot, testutil.NeedNetNS)
 	if _, err := exec.LookPath("docker"); err != nil {
@@ -119,13 +120,30 @@ func TestDockerPushPull(t *testing.T) {
 	prefix := netns(t)
 	dir := t.TempDir()
 	certFile, keyFile, _ := testCertificate(t, dir)
-	cfg := Config{
-		Storage: StorageConfig{RootDir: filepath.Join(dir, "storage")},
-		TLS:     TLSConfig{CertFile: certFile, KeyFile: keyFile},
-		Auth:    AuthConfig{Htpasswd: &HtpasswdConfig{Path: writeHtpasswd(t, map[string]string{"alice": "wonderland"})}},
-	}
-	_, addr := startChild(t, cfg, regIP+":0", prefix...)
+	ca, _ := os.ReadFile(filepath.Join(dir, "ca.crt"))
+	users := writeHtpasswd(t, map[string]string{"alice": "wonderland"})
 	env := dockerd(t, prefix)
+	image := testutil.BusyboxTar(t)
+	auths := map[string]AuthConfig{
+		"htpasswd": {Htpasswd: &HtpasswdConfig{Path: users}},
+		"token":    {Token: &TokenConfig{Service: "berth-e2e", Issuer: "berth-e2e", Issue: &IssueConfig{Htpasswd: users}}},
+	}
+	for name, auth := range auths {
+		t.Run(name, func(t *testing.T) {
+			cfg := Config{
+				Storage: StorageConfig{RootDir: t.TempDir()},
+				TLS:     TLSConfig{CertFile: certFile, KeyFile: keyFile},
+				Auth:    auth,
+			}
+			_, addr := startChild(t, cfg, regIP+":0", prefix...)
+			dockerRoundTrip(t, env, addr, image, ca)
+		})
+	}
+}
+
+// dockerRoundTrip logs in (first untrusted, then with the CA in certs.d),
+// pushes, removes and pulls an image.
+func dockerRoundTrip(t *testing.T, env []string, addr, image string, ca []byte) {
 	must := func(stdin string, args ...string) string {
 		t.Helper()
 		out, err := docker(env, stdin, args...)
@@ -135,8 +153,7 @@ func TestDockerPushPull(t *testing.T) {
 		return out
 	}
 	ref := addr + "/e2e/busybox:v1"
-	must("", "import", testutil.BusyboxTar(t), ref)
-
+	must("", "import", image, ref)
 	if out, err := docker(env, "wonderland", "login", addr, "-u", "alice", "--password-stdin"); err == nil ||
 		!strings.Contains(out, "certificate signed by unknown authority") {
 		t.Fatalf("login without trusting the CA: %v\n%s", err, out)
@@ -149,13 +166,12 @@ func TestDockerPushPull(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(certsDir) })
-	ca, _ := os.ReadFile(filepath.Join(dir, "ca.crt"))
 	os.WriteFile(filepath.Join(certsDir, "ca.crt"), ca, 0o644)
 
 	if out, err := docker(env, "", "push", ref); err == nil {
 		t.Fatalf("push without login succeeded:\n%s", out)
 	}
-	if out, err := docker(env, "alice:wrong", "login", addr, "-u", "alice", "--password-stdin"); err == nil {
+	if out, err := docker(env, "wrong", "login", addr, "-u", "alice", "--password-stdin"); err == nil {
 		t.Fatalf("login with a wrong password succeeded:\n%s", out)
 	}
 	must("wonderland", "login", addr, "-u", "alice", "--password-stdin")
@@ -173,5 +189,6 @@ func TestDockerPushPull(t *testing.T) {
 		t.Fatalf("pulled %s, pushed %s", got, m[1])
 	}
 	must("", "pull", addr+"/e2e/busybox@"+m[1])
-	t.Logf("docker push/pull over verified TLS with htpasswd auth: %s@%s", ref, m[1])
+	must("", "logout", addr)
+	t.Logf("docker push/pull over verified TLS: %s@%s", ref, m[1])
 }

@@ -137,10 +137,11 @@ func verifyStoredBlobs(t *testing.T, root string) int {
 // crashUpload is one client's chunked upload in the crash test.
 type crashUpload struct {
 	data  []byte
-	loc   string // upload URL path
-	acked int    // bytes the registry confirmed
-	done  bool   // 201 received
-	err   error  // why it stopped
+	loc   string      // upload URL path
+	acked int         // bytes the registry confirmed
+	done  bool        // 201 received
+	fin   atomic.Bool // done, for the goroutine watching the uploads
+	err   error       // why it stopped
 }
 
 // run uploads u.data in chunks until done or the registry dies.
@@ -170,6 +171,7 @@ func (u *crashUpload) run(ctx context.Context, c *client, name string, chunk int
 		return
 	}
 	u.done = true
+	u.fin.Store(true)
 }
 
 // TestKillDuringUploads kills the registry (SIGKILL) while 20 chunked
@@ -199,7 +201,7 @@ func TestKillDuringUploads(t *testing.T) {
 	for time.Now().Before(deadline) {
 		done := 0
 		for _, u := range uploads[:5] {
-			if u.done {
+			if u.fin.Load() {
 				done++
 			}
 		}

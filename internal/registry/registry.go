@@ -126,9 +126,10 @@ func (r *Registry) Serve(ctx context.Context, ln, mln net.Listener) error {
 		}
 		defer release()
 	}
+	useTLS := srv.TLSConfig != nil // read before Serve starts: it configures HTTP/2 in TLSConfig
 	servers := []*http.Server{srv}
 	errc := make(chan error, 2)
-	go func() { errc <- r.serveOne(srv, ln, srv.TLSConfig != nil) }()
+	go func() { errc <- r.serveOne(srv, ln, useTLS) }()
 	if mln != nil {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", r.metrics)
@@ -139,7 +140,7 @@ func (r *Registry) Serve(ctx context.Context, ln, mln net.Listener) error {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { r.purgeLoop(ctx) })
-	r.log.Info("registry listening", "addr", ln.Addr().String(), "tls", srv.TLSConfig != nil,
+	r.log.Info("registry listening", "addr", ln.Addr().String(), "tls", useTLS,
 		"storage", r.store.Driver().Name(), "read_only", r.cfg.ReadOnly)
 	select {
 	case <-ctx.Done():

@@ -1,6 +1,27 @@
 // Command berth-registry is a standalone OCI distribution server
 // (internal/registry): `berth-registry serve` runs it, `berth-registry
-// garbage-collect` reclaims unreferenced storage.
+// garbage-collect` reclaims unreferenced storage (run it with the registry
+// stopped or read-only; it refuses while a read-write registry holds the
+// storage lock).
+//
+//	berth-registry serve --root /var/lib/berth-registry --addr 0.0.0.0:5000 \
+//	    --tls-cert cert.pem --tls-key key.pem --htpasswd users.htpasswd
+//	berth-registry serve --config /etc/berth-registry.json
+//	berth-registry garbage-collect --delete-untagged --config /etc/berth-registry.json
+//
+// The configuration file is JSON (internal/registry.Config); flags override
+// it. A token-authenticated registry with its own token issuer and metrics:
+//
+//	{
+//	  "addr": "0.0.0.0:5000",
+//	  "storage": {"rootDir": "/var/lib/berth-registry"},
+//	  "tls": {"certFile": "/etc/berth/cert.pem", "keyFile": "/etc/berth/key.pem"},
+//	  "auth": {"token": {"service": "registry.example", "issuer": "registry.example",
+//	           "issue": {"htpasswd": "/etc/berth/users.htpasswd", "expiry": "5m"}}},
+//	  "metricsAddr": "127.0.0.1:5001",
+//	  "log": {"format": "json"},
+//	  "uploadMaxAge": "24h"
+//	}
 package main
 
 import (

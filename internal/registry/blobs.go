@@ -43,27 +43,32 @@ func (r *Registry) getBlob(w http.ResponseWriter, req *http.Request, rt api.Rout
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	br, partial, err := api.ParseRange(req.Header.Get("Range"), desc.Size)
+	r.sendBlob(w, req, rd, desc.Size)
+}
+
+// sendBlob sends a blob's content, or the byte range the request asks for.
+func (r *Registry) sendBlob(w http.ResponseWriter, req *http.Request, rd io.ReadSeeker, size int64) {
+	br, partial, err := api.ParseRange(req.Header.Get("Range"), size)
 	if err != nil {
-		w.Header().Set("Content-Range", "bytes */"+itoa(desc.Size))
+		w.Header().Set("Content-Range", "bytes */"+itoa(size))
 		r.fail(w, req, err)
 		return
 	}
-	length := desc.Size
+	length := size
 	if partial {
 		if _, err := rd.Seek(br.Start, io.SeekStart); err != nil {
 			r.fail(w, req, err)
 			return
 		}
 		length = br.Length
-		w.Header().Set("Content-Range", br.ContentRange(desc.Size))
+		w.Header().Set("Content-Range", br.ContentRange(size))
 	}
 	w.Header().Set("Content-Length", itoa(length))
 	if partial {
 		w.WriteHeader(http.StatusPartialContent)
 	}
 	if _, err := io.Copy(w, io.LimitReader(rd, length)); err != nil {
-		r.log.Debug("blob download interrupted", "digest", d.String(), "error", err)
+		r.log.Debug("blob download interrupted", "path", req.URL.Path, "error", err)
 	}
 }
 

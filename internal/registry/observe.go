@@ -25,6 +25,18 @@ func setRoute(req *http.Request, rt fmt.Stringer) {
 	}
 }
 
+// routeName labels a non-API handler in the access log and metrics.
+type routeName string
+
+func (n routeName) String() string { return string(n) }
+
+func named(name routeName, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		setRoute(req, name)
+		h.ServeHTTP(w, req)
+	})
+}
+
 func setUser(req *http.Request, user string) {
 	if info, ok := req.Context().Value(infoKey{}).(*reqInfo); ok {
 		info.user = user

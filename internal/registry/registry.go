@@ -87,9 +87,9 @@ func (r *Registry) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v2/", http.HandlerFunc(r.serveAPI))
 	mux.Handle("/v2", http.HandlerFunc(r.serveAPI))
-	mux.HandleFunc("/debug/health", r.serveHealth)
+	mux.Handle("/debug/health", named("health", http.HandlerFunc(r.serveHealth)))
 	if r.issuer != nil {
-		mux.Handle("/auth/token", r.issuer)
+		mux.Handle("/auth/token", named("token", r.issuer))
 	}
 	return r.observe(mux)
 }

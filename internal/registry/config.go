@@ -30,7 +30,9 @@ type Config struct {
 	// NoDelete refuses DELETE of manifests, tags and blobs.
 	NoDelete bool `json:"noDelete,omitempty"`
 	// NoAnonymousMount disables mounts without a "from" repository (which
-	// link any blob the registry holds, given its digest).
+	// link any blob the registry holds, given its digest). They are always
+	// off with an external token issuer (auth.token.publicKeys), whose
+	// per-repository grants such a mount could bypass.
 	NoAnonymousMount bool `json:"noAnonymousMount,omitempty"`
 	// MaxManifestSize bounds manifests (default 4 MiB); larger ones get
 	// 413 SIZE_INVALID.
@@ -165,6 +167,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Auth.Token != nil && c.Auth.Token.Issue != nil && c.Auth.Token.Issue.Expiry == 0 {
 		c.Auth.Token.Issue.Expiry = Duration(5 * time.Minute)
+	}
+	if c.Auth.Token != nil && len(c.Auth.Token.PublicKeys) > 0 {
+		c.NoAnonymousMount = true
 	}
 	return c
 }

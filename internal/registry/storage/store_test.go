@@ -431,3 +431,29 @@ func TestPurgeUploadsKeepsFresh(t *testing.T) {
 		}
 	})
 }
+
+// failingReader yields data, then fails like a client hanging up.
+type failingReader struct{ data []byte }
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.ErrUnexpectedEOF
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+func TestInterruptedChunkKeepsBytes(t *testing.T) {
+	eachDriver(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		u, _ := s.StartUpload(ctx, "cut")
+		got, err := s.WriteUpload(ctx, "cut", u.ID, 0, &failingReader{data: []byte("partial")})
+		if !errors.Is(err, api.ErrBlobUploadInvalid) || got.Offset != 7 {
+			t.Fatalf("interrupted chunk: %+v, %v", got, err)
+		}
+		if _, err := s.FinishUpload(ctx, "cut", u.ID, 7, strings.NewReader(" and the rest"), digest.FromString("partial and the rest")); err != nil {
+			t.Fatalf("resume after an interrupted chunk: %v", err)
+		}
+	})
+}

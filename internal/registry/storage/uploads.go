@@ -209,7 +209,9 @@ func copyIn(st *uploadState, w driver.FileWriter, size int64, r io.Reader) (int6
 			return written, nil
 		}
 		if rerr != nil {
-			return written, rerr
+			// the client went away or sent less than it announced: its
+			// fault, and the bytes received so far stay for a resume
+			return written, fmt.Errorf("reading upload body after %d bytes: %v: %w", written, rerr, api.ErrBlobUploadInvalid)
 		}
 	}
 }

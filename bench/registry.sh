@@ -7,7 +7,10 @@
 #     and pull (GET) of a SIZE_MB random blob, RUNS times each, every push
 #     into an empty blob store; median MiB/s and berth/docker-registry ratios.
 #     berth-registry runs twice: default (fsync before acknowledging a blob)
-#     and --no-sync (no fsync, like docker-registry).
+#     and --no-sync (no fsync, like docker-registry). The three registries
+#     run side by side and the runs are interleaved, so load from elsewhere
+#     on the machine hits them alike; server CPU time per push and pull is
+#     reported too (it does not depend on the client's speed).
 #  2. peak resident memory (VmHWM) of each registry across a BIG_MB upload.
 #
 # Usage: bench/registry.sh          SIZE_MB=200 RUNS=5 BIG_MB=1024 bench/registry.sh
@@ -66,31 +69,46 @@ push() {
 	case $loc in http*) ;; *) loc=http://$1$loc ;; esac
 	case $loc in *\?*) loc="$loc&digest=$4" ;; *) loc="$loc?digest=$4" ;; esac
 	t2=$(curl -sf -o /dev/null -w '%{time_total}' -X PUT "$loc")
-	python3 -c "print($t+$t2)"
+	python3 -c "print(round($t+$t2, 4))"
 }
 pull() { curl -sf -o /dev/null -w '%{time_total}' "http://$1/v2/$2/blobs/$3"; }
 median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.argv[1:]]; print(statistics.median(v))' "$@"; }
 mibps() { python3 -c "print(f'{$1/$2:.0f}')"; }
 
+# cpu PID: the process's user+system CPU time so far, in seconds.
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14+$15)/hz}' "/proc/$1/stat"; }
+
 blob=$work/blob
 head -c $((SIZE_MB << 20)) /dev/urandom >"$blob"
 dg=sha256:$(sha256sum "$blob" | cut -d' ' -f1)
-echo "# registry push/pull of a $SIZE_MB MiB random blob, $RUNS runs each, $(date -u +%FT%TZ)"
-declare -A PUSH PULL
-for kind in docker berth berth-nosync; do
+echo "# registry push/pull of a $SIZE_MB MiB random blob, $RUNS runs each (interleaved), $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
+kinds=(docker berth berth-nosync)
+declare -A ADDR PID ROOT PUSHES PULLS PUSHCPU PULLCPU
+for kind in "${kinds[@]}"; do
 	start "$kind" "$kind"
-	pushes=() pulls=()
-	for r in $(seq "$RUNS"); do
-		rm -rf "$root/blobs"
-		pushes+=("$(push "$addr" "bench/r$r" "$blob" "$dg")")
-		sync; # keep dirty pages of one run out of the next
-		pulls+=("$(pull "$addr" "bench/r$r" "$dg")")
-	done
-	PUSH[$kind]=$(median "${pushes[@]}"); PULL[$kind]=$(median "${pulls[@]}")
-	printf '%-13s push median %6.3f s = %5s MiB/s (runs: %s)\n' "$kind" "${PUSH[$kind]}" "$(mibps "$SIZE_MB" "${PUSH[$kind]}")" "${pushes[*]}"
-	printf '%-13s pull median %6.3f s = %5s MiB/s (runs: %s)\n' "$kind" "${PULL[$kind]}" "$(mibps "$SIZE_MB" "${PULL[$kind]}")" "${pulls[*]}"
-	kill "$pid"; wait "$pid" 2>/dev/null || true
+	ADDR[$kind]=$addr PID[$kind]=$pid ROOT[$kind]=$root
 done
+for r in $(seq "$RUNS"); do
+	for kind in "${kinds[@]}"; do
+		rm -rf "${ROOT[$kind]}/blobs"
+		sync # no dirty pages of one run in the next
+		c0=$(cpu "${PID[$kind]}")
+		PUSHES[$kind]+=" $(push "${ADDR[$kind]}" "bench/r$r" "$blob" "$dg")"
+		c1=$(cpu "${PID[$kind]}")
+		PULLS[$kind]+=" $(pull "${ADDR[$kind]}" "bench/r$r" "$dg")"
+		c2=$(cpu "${PID[$kind]}")
+		PUSHCPU[$kind]+=" $(python3 -c "print($c1-$c0)")" PULLCPU[$kind]+=" $(python3 -c "print($c2-$c1)")"
+	done
+done
+declare -A PUSH PULL
+for kind in "${kinds[@]}"; do
+	PUSH[$kind]=$(median ${PUSHES[$kind]}); PULL[$kind]=$(median ${PULLS[$kind]})
+	printf '%-13s push median %6.3f s = %5s MiB/s, server CPU %.2f s (runs:%s)\n' "$kind" "${PUSH[$kind]}" \
+		"$(mibps "$SIZE_MB" "${PUSH[$kind]}")" "$(median ${PUSHCPU[$kind]})" "${PUSHES[$kind]}"
+	printf '%-13s pull median %6.3f s = %5s MiB/s, server CPU %.2f s (runs:%s)\n' "$kind" "${PULL[$kind]}" \
+		"$(mibps "$SIZE_MB" "${PULL[$kind]}")" "$(median ${PULLCPU[$kind]})" "${PULLS[$kind]}"
+done
+for kind in "${kinds[@]}"; do kill "${PID[$kind]}"; wait "${PID[$kind]}" 2>/dev/null || true; done
 for kind in berth berth-nosync; do
 	python3 - "$kind" "${PUSH[docker]}" "${PUSH[$kind]}" "${PULL[docker]}" "${PULL[$kind]}" <<-'EOF'
 		import sys

@@ -243,9 +243,13 @@ func (s *Store) PurgeUploads(ctx context.Context, maxAge time.Duration) (int, er
 func (s *Store) purgeUploads(ctx context.Context, maxAge time.Duration, dryRun bool) (int, error) {
 	var dirs []driver.FileInfo
 	err := s.d.Walk(ctx, reposRoot, func(fi driver.FileInfo) error {
-		if fi.IsDir && path.Base(path.Dir(fi.Path)) == "_uploads" {
+		switch {
+		case !fi.IsDir:
+		case path.Base(path.Dir(fi.Path)) == "_uploads":
 			dirs = append(dirs, fi)
 			return driver.ErrSkipDir
+		case path.Base(fi.Path) != "_uploads" && repoMarkers[path.Base(fi.Path)]:
+			return driver.ErrSkipDir // links and manifests: nothing to purge below
 		}
 		return nil
 	})

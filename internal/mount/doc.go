@@ -3,5 +3,10 @@
 // never mount anything; only the runner (in the monitor) and the runtime apply
 // them, with All and UnmountAll.
 //
+// ReadFile reads a file of the root filesystem a []Mount describes without
+// mounting it (one bind mount, or one overlay merged by hand), so the engine
+// can resolve `-u name` from a container's /etc/passwd and /etc/group
+// without root and without following a symlink out of the container.
+//
 // It is a leaf: it imports no Berth package.
 package mount

@@ -14,3 +14,6 @@ func All(mounts []Mount, target string) error { return errNotLinux }
 
 // UnmountAll unmounts every mount stacked on target.
 func UnmountAll(target string, flags int) error { return errNotLinux }
+
+// ReadFile reads a file of the root filesystem described by mounts.
+func ReadFile(mounts []Mount, p string) ([]byte, error) { return nil, errNotLinux }

@@ -33,6 +33,11 @@ type Options struct {
 	// wait, attach, exec) are ended at once.
 	ShutdownTimeout time.Duration
 
+	// PanicRoute registers GET /_berth/panic, whose handler panics: the
+	// end-to-end suite uses it to check recovery in a real berthd. Never set
+	// it in production.
+	PanicRoute bool
+
 	System     SystemBackend
 	Events     EventsBackend
 	Containers ContainerBackend
@@ -219,6 +224,11 @@ func (s *Server) routes() {
 	// networks, volumes, plugins
 	s.handle("GET /networks", s.getNetworks)
 	s.handle("GET /volumes", s.getVolumes)
+	if s.opts.PanicRoute {
+		s.handle("GET /_berth/panic", func(http.ResponseWriter, *http.Request) error { panic("test panic route") })
+	}
+	s.handle("GET /networks/{id}", s.getNetwork)
+	s.handle("GET /volumes/{name}", s.getVolume)
 	s.handle("GET /plugins", notImplementedPlugins)
 
 	for _, p := range unimplementedRoutes {
@@ -236,9 +246,9 @@ var unimplementedRoutes = []string{
 	"POST /build", "POST /commit", "POST /auth", "GET /images/search", "GET /distribution/{rest...}",
 	"GET /containers/{name}/export", "GET /containers/{name}/changes",
 	"GET /containers/{name}/archive", "HEAD /containers/{name}/archive", "PUT /containers/{name}/archive",
-	"POST /networks/create", "POST /networks/prune", "GET /networks/{id}", "DELETE /networks/{id}",
+	"POST /networks/create", "POST /networks/prune", "DELETE /networks/{id}",
 	"POST /networks/{id}/connect", "POST /networks/{id}/disconnect",
-	"POST /volumes/create", "POST /volumes/prune", "GET /volumes/{name}", "DELETE /volumes/{name}",
+	"POST /volumes/create", "POST /volumes/prune", "DELETE /volumes/{name}",
 	"GET /swarm", "POST /session",
 }
 

@@ -3,6 +3,7 @@ package testutil
 import (
 	"archive/tar"
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -14,36 +15,50 @@ import (
 // BusyboxPath is where Debian's busybox-static installs the static busybox.
 const BusyboxPath = "/bin/busybox"
 
-// BusyboxRootfs builds a minimal busybox root filesystem in a new temp dir (as
-// /work/shared/bench/reference/mkrootfs.sh does, without chroot): /bin/busybox
-// with every applet as a symlink, /etc/passwd and /etc/group with root, daemon
-// and nobody, and the usual empty directories. It skips t when busybox-static
-// is not installed.
+// BusyboxRootfs builds a busybox root filesystem (BuildBusyboxRootfs) in a
+// new temp dir. It skips t when busybox-static is not installed.
 func BusyboxRootfs(t testing.TB) string {
 	t.Helper()
-	applets := busyboxApplets(t)
+	if _, err := os.Stat(BusyboxPath); err != nil {
+		t.Skipf("busybox-static not installed (%s): %v", BusyboxPath, err)
+	}
 	dir := t.TempDir()
+	if err := BuildBusyboxRootfs(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// BuildBusyboxRootfs builds a minimal busybox root filesystem in dir (as
+// /work/shared/bench/reference/mkrootfs.sh does, without chroot): /bin/busybox
+// with every applet as a symlink, /etc/passwd and /etc/group with root, daemon
+// and nobody, and the usual empty directories.
+func BuildBusyboxRootfs(dir string) error {
+	out, err := exec.Command(BusyboxPath, "--list").Output()
+	if err != nil {
+		return fmt.Errorf("busybox --list: %w", err)
+	}
 	for _, d := range []string{"bin", "etc", "tmp", "root", "proc", "sys", "dev", "var/www"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
-	if err := os.Chmod(filepath.Join(dir, "tmp"), 0o1777|os.ModeSticky); err != nil {
-		t.Fatal(err)
+	if err := os.Chmod(filepath.Join(dir, "tmp"), 0o777|os.ModeSticky); err != nil {
+		return err
 	}
 	bb, err := os.ReadFile(BusyboxPath)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "bin/busybox"), bb, 0o755); err != nil {
-		t.Fatal(err)
+		return err
 	}
-	for _, a := range applets {
+	for _, a := range strings.Fields(string(out)) {
 		if a == "busybox" {
 			continue
 		}
 		if err := os.Symlink("busybox", filepath.Join(dir, "bin", a)); err != nil && !os.IsExist(err) {
-			t.Fatal(err)
+			return err
 		}
 	}
 	files := map[string]string{
@@ -52,22 +67,10 @@ func BusyboxRootfs(t testing.TB) string {
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
-	return dir
-}
-
-func busyboxApplets(t testing.TB) []string {
-	t.Helper()
-	if _, err := os.Stat(BusyboxPath); err != nil {
-		t.Skipf("busybox-static not installed (%s): %v", BusyboxPath, err)
-	}
-	out, err := exec.Command(BusyboxPath, "--list").Output()
-	if err != nil {
-		t.Fatalf("busybox --list: %v", err)
-	}
-	return strings.Fields(string(out))
+	return nil
 }
 
 // BusyboxTar returns a tar archive of BusyboxRootfs, written to a temp file.

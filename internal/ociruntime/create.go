@@ -1,0 +1,259 @@
+package ociruntime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/berthproject/berth/errdefs"
+	"github.com/berthproject/berth/internal/logging"
+	"github.com/berthproject/berth/internal/ociruntime/cgroups"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// createOpts are the flags of create (and run).
+type createOpts struct {
+	bundle        string
+	pidFile       string
+	consoleSocket string
+	noPivot       bool
+	preserveFDs   int
+}
+
+func (o *createOpts) register(fs interface {
+	StringVar(*string, string, string, string)
+	BoolVar(*bool, string, bool, string)
+	IntVar(*int, string, int, string)
+}) {
+	fs.StringVar(&o.bundle, "bundle", ".", "bundle directory")
+	fs.StringVar(&o.bundle, "b", ".", "bundle directory")
+	fs.StringVar(&o.pidFile, "pid-file", "", "file to write the init's host pid to")
+	fs.StringVar(&o.consoleSocket, "console-socket", "", "unix socket that receives the pty master")
+	fs.BoolVar(&o.noPivot, "no-pivot", false, "use MS_MOVE+chroot instead of pivot_root")
+	fs.IntVar(&o.preserveFDs, "preserve-fds", 0, "pass fds 3..3+N-1 to the container")
+}
+
+// cmdCreate: create [-b DIR] [--pid-file F] [--console-socket S] [--no-pivot] [--preserve-fds N] ID
+func cmdCreate(ctx context.Context, g *globals, args []string) error {
+	fs := newFlags("create")
+	var o createOpts
+	o.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", err, errdefs.ErrInvalidArgument)
+	}
+	id, err := oneID(fs)
+	if err != nil {
+		return err
+	}
+	_, _, err = create(ctx, g, id, o)
+	return err
+}
+
+// create builds container id and returns once its init waits for start.
+func create(ctx context.Context, g *globals, id string, o createOpts) (*Container, *child, error) {
+	ctx = logging.With(ctx, logging.KeyContainerID, id)
+	spec, bundle, err := loadSpec(o.bundle)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := newContainer(g.root, id, bundle, spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	logging.From(ctx).Debug("state directory ready")
+	ch, err := startInit(ctx, c, o)
+	if err != nil {
+		os.RemoveAll(c.dir)
+		return nil, nil, fmt.Errorf("container %q: %w", id, err)
+	}
+	if err := finishCreate(c, ch, o.pidFile); err != nil {
+		ch.kill()
+		destroy(ctx, c)
+		return nil, nil, err
+	}
+	logging.From(ctx).Info("container created", "pid", c.Pid)
+	return c, ch, nil
+}
+
+func finishCreate(c *Container, ch *child, pidFile string) error {
+	c.Pid = ch.pid
+	start, _, err := procStat(ch.pid)
+	if err != nil {
+		return fmt.Errorf("container %q: init pid %d: %w", c.ID, ch.pid, err)
+	}
+	c.PidStart, c.Status = start, StatusCreated
+	if err := c.save(); err != nil {
+		return err
+	}
+	if pidFile != "" {
+		if err := atomicWrite(pidFile, []byte(strconv.Itoa(ch.pid)), 0o644); err != nil {
+			return fmt.Errorf("pid file: %w", err)
+		}
+	}
+	return nil
+}
+
+func loadSpec(bundle string) (*specs.Spec, string, error) {
+	abs, err := filepath.Abs(bundle)
+	if err != nil {
+		return nil, "", fmt.Errorf("bundle %q: %w", bundle, err)
+	}
+	b, err := os.ReadFile(filepath.Join(abs, "config.json"))
+	if err != nil {
+		return nil, "", fmt.Errorf("bundle %q: read config.json: %w", abs, err)
+	}
+	spec := &specs.Spec{}
+	if err := json.Unmarshal(b, spec); err != nil {
+		return nil, "", fmt.Errorf("bundle %q: config.json: %w: %w", abs, err, errdefs.ErrInvalidArgument)
+	}
+	if spec.Linux == nil {
+		spec.Linux = &specs.Linux{}
+	}
+	if err := validateSpec(spec); err != nil {
+		return nil, "", fmt.Errorf("bundle %q: config.json: %w", abs, err)
+	}
+	for i, m := range spec.Mounts {
+		if m.Source != "" && !filepath.IsAbs(m.Source) && isBind(m.Type, parseMountOptions(m.Options)) {
+			spec.Mounts[i].Source = filepath.Join(abs, m.Source)
+		}
+	}
+	return spec, abs, nil
+}
+
+func validateSpec(spec *specs.Spec) error {
+	p := spec.Process
+	if p == nil {
+		p = &specs.Process{Args: []string{"(none)"}} // legal until start
+	}
+	switch {
+	case len(p.Args) == 0:
+		return fmt.Errorf("process.args is empty: %w", errdefs.ErrInvalidArgument)
+	case spec.Root == nil || spec.Root.Path == "":
+		return fmt.Errorf("no root.path: %w", errdefs.ErrInvalidArgument)
+	case p.Cwd != "" && !filepath.IsAbs(p.Cwd):
+		return fmt.Errorf("process.cwd %q is not absolute: %w", p.Cwd, errdefs.ErrInvalidArgument)
+	}
+	return nil
+}
+
+// newContainer makes the state directory and the exec fifo.
+func newContainer(root, id, bundle string, spec *specs.Spec) (*Container, error) {
+	dir, err := containerDir(root, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(root, 0o711); err != nil {
+		return nil, fmt.Errorf("state root %s: %w", root, err)
+	}
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("container %q: %w", id, errdefs.ErrAlreadyExists)
+		}
+		return nil, fmt.Errorf("container %q: state dir: %w", id, err)
+	}
+	rootfs := spec.Root.Path
+	if !filepath.IsAbs(rootfs) {
+		rootfs = filepath.Join(bundle, rootfs)
+	}
+	c := &Container{
+		ID: id, Bundle: bundle, Rootfs: rootfs, Created: time.Now().UTC(),
+		Status: StatusCreating, Annotations: spec.Annotations, Spec: spec, dir: dir,
+	}
+	// 0622 whatever the umask: init opens it for writing after it switched
+	// to the container's user, maybe in a user namespace
+	err = unix.Mkfifo(c.fifoPath(), 0o622)
+	if err == nil {
+		err = os.Chmod(c.fifoPath(), 0o622)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("container %q: exec fifo: %w", id, err)
+	}
+	return c, nil
+}
+
+// startInit spawns init for a new container and joins it to its cgroup.
+func startInit(ctx context.Context, c *Container, o createOpts) (*child, error) {
+	spec := c.Spec
+	plan, err := planNamespaces(spec)
+	if err != nil {
+		return nil, err
+	}
+	if spec.Process != nil {
+		if err := checkConsole(spec.Process, o.consoleSocket); err != nil {
+			return nil, err
+		}
+	}
+	mgr, err := newCgroup(c)
+	if err != nil {
+		return nil, err
+	}
+	// the cgroup is made while init starts; init joins it once it exists
+	var createErr error
+	made := make(chan struct{})
+	go func() { createErr = mgr.Create(); close(made) }()
+	cfg := &initConfig{
+		ID: c.ID, Spec: spec, Rootfs: c.Rootfs, Process: spec.Process, NoPivot: o.noPivot,
+		NewCgroupNS: plan.newCgroup, NewNetNS: plan.has(unix.CLONE_NEWNET),
+		NewUserNS: plan.has(unix.CLONE_NEWUSER), NewMountNS: plan.has(unix.CLONE_NEWNS),
+		NewUTSNS: plan.has(unix.CLONE_NEWUTS),
+	}
+	so := spawnOpts{
+		cfg: cfg, plan: plan, preserveFDs: o.preserveFDs, consoleSocket: o.consoleSocket,
+		fifo: c.fifoPath(), uidMaps: spec.Linux.UIDMappings, gidMaps: spec.Linux.GIDMappings,
+		joinCgroup: func(pid int) error {
+			if <-made; createErr != nil {
+				return createErr
+			}
+			if err := mgr.AddPid(pid); err != nil {
+				return err
+			}
+			logging.From(ctx).Debug("cgroup joined")
+			c.CgroupPaths = mgr.Paths()
+			return nil
+		},
+	}
+	if spec.Linux.Seccomp != nil {
+		logging.From(ctx).Debug("linux.seccomp is not supported yet; ignored")
+	}
+	ch, err := spawn(ctx, so)
+	if err != nil {
+		<-made
+		mgr.Destroy()
+		return nil, err
+	}
+	return ch, nil
+}
+
+func newCgroup(c *Container) (*cgroups.Manager, error) {
+	var res *specs.LinuxResources
+	var devs []specs.LinuxDevice
+	path := c.ID
+	if l := c.Spec.Linux; l != nil {
+		res, devs = l.Resources, l.Devices
+		if l.CgroupsPath != "" {
+			path = l.CgroupsPath
+		}
+	}
+	r, err := cgroups.Resources(res, devs)
+	if err != nil {
+		return nil, err
+	}
+	return cgroups.New(path, r)
+}
+
+func checkConsole(p *specs.Process, socket string) error {
+	if p.Terminal && socket == "" {
+		return fmt.Errorf("process.terminal is true but no --console-socket given: %w", errdefs.ErrInvalidArgument)
+	}
+	if !p.Terminal && socket != "" {
+		return fmt.Errorf("--console-socket given but process.terminal is false: %w", errdefs.ErrInvalidArgument)
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package ociruntime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// The parent <-> init exchange. The parent is `berth-runtime create` (or
+// `run`, or `exec`); the child is /proc/self/exe re-executed as
+// `berth-runtime init` with the sync socket as an extra fd (_BERTH_INIT_FD).
+// Messages are JSON lines (syncMsg) on a SOCK_STREAM socketpair.
+//
+//	parent (create)                                child (init)
+//	───────────────                                ────────────
+//	socketpair(sync), mkfifo(exec.fifo)
+//	clone(new ns flags, uid/gid maps)
+//	  + execve(/proc/self/exe init) ─────────────▶ [nsenter constructor, C, before Go starts:
+//	                                                 setns() every joined namespace;
+//	                                                 pid ns joined → clone(CLONE_PARENT),
+//	                                                 the intermediate reports and exits]
+//	                               ◀───────────── {"type":"pid","pid":N}   only if a pid ns was joined
+//	cgroup: mkdir, write N to cgroup.procs,
+//	  apply resources
+//	{"type":"config", initConfig} ───────────────▶ unshare(cgroup ns) if new
+//	                                                 rootfs: propagation, bind, mounts, /dev,
+//	                                                 pivot_root; console (pty master sent over the
+//	                                                 console socket, SCM_RIGHTS); hostname, sysctls,
+//	                                                 lo up, masked/readonly paths, rlimits,
+//	                                                 oom_score_adj, no_new_privs, user, caps, cwd;
+//	                                                 resolve args[0] in the container's PATH
+//	                               ◀───────────── {"type":"ready"}  or  {"type":"error","error":"..."}
+//	write state.json + --pid-file, exit             open(exec.fifo, O_WRONLY|O_CLOEXEC) blocks
+//	                                                 (reopened from its O_PATH fd through the
+//	                                                  host /proc/self/fd opened at the start)
+//	(init is reparented to the caller's
+//	 subreaper: no process stays in between)
+//
+//	start                                           init
+//	open(exec.fifo, O_RDONLY) ─────────────────────▶ open returns; write "0"; execve(args)
+//	read "0", then read to EOF:                      the fifo fd is O_CLOEXEC, so a successful
+//	  EOF → started; more bytes → the               execve closes it (EOF for start); a failed
+//	  execve error text: start fails                 one writes the error text, then exit(127)
+//	unlink(exec.fifo), update state.json
+//
+// exec follows the same path with every namespace of the container joined
+// (so the constructor always forks when the container has a pid ns) and the
+// cgroup joined instead of created; init does no rootfs work, sends nothing
+// on success, and execs with the sync socket O_CLOEXEC: EOF without an error
+// message means the process is running.
+
+// Message types on the sync socket.
+const (
+	msgPid    = "pid"
+	msgConfig = "config"
+	msgReady  = "ready"
+	msgError  = "error"
+)
+
+// syncMsg is one line of the exchange.
+type syncMsg struct {
+	Type   string      `json:"type"`
+	Pid    int         `json:"pid,omitempty"`
+	Error  string      `json:"error,omitempty"`
+	Config *initConfig `json:"config,omitempty"`
+}
+
+// initConfig is what init needs to build the container or the exec'd process.
+type initConfig struct {
+	ID     string      `json:"id"`
+	Exec   bool        `json:"exec,omitempty"`
+	Spec   *specs.Spec `json:"spec"`
+	Rootfs string      `json:"rootfs,omitempty"`
+	// Process is the process to run (spec.process for create).
+	Process *specs.Process `json:"process"`
+	NoPivot bool           `json:"noPivot,omitempty"`
+	// NewCgroupNS asks init to unshare the cgroup namespace once it is in
+	// its cgroup; NewNetNS to bring lo up; NewUserNS to bind device nodes.
+	NewCgroupNS bool `json:"newCgroupNS,omitempty"`
+	NewNetNS    bool `json:"newNetNS,omitempty"`
+	NewUserNS   bool `json:"newUserNS,omitempty"`
+	NewMountNS  bool `json:"newMountNS,omitempty"`
+	NewUTSNS    bool `json:"newUTSNS,omitempty"`
+	// File descriptor numbers in init.
+	FifoFd    int `json:"fifoFd"`
+	ConsoleFd int `json:"consoleFd"`
+}
+
+// syncConn is one end of the sync socket.
+type syncConn struct {
+	enc *json.Encoder
+	dec *json.Decoder
+}
+
+func newSyncConn(rw io.ReadWriter) *syncConn {
+	return &syncConn{enc: json.NewEncoder(rw), dec: json.NewDecoder(rw)}
+}
+
+func (s *syncConn) send(m syncMsg) error {
+	if err := s.enc.Encode(m); err != nil {
+		return fmt.Errorf("sync socket: send %s: %w", m.Type, err)
+	}
+	return nil
+}
+
+// recv reads the next message; an error message becomes a Go error, and EOF
+// is returned as io.EOF.
+func (s *syncConn) recv() (syncMsg, error) {
+	var m syncMsg
+	if err := s.dec.Decode(&m); err != nil {
+		if errors.Is(err, io.EOF) {
+			return m, io.EOF
+		}
+		return m, fmt.Errorf("sync socket: %w", err)
+	}
+	if m.Type == msgError {
+		return m, errors.New(m.Error)
+	}
+	return m, nil
+}

@@ -19,6 +19,9 @@ import (
 // namespace (whose root is the container's cgroup). On a pure v2 host it is
 // the cgroup2 filesystem itself. The "ro" option applies to all of it.
 func mountCgroupV1(cfg *initConfig, dest string, o mountOpts) error {
+	if err := cfg.inCgroup(); err != nil {
+		return err
+	}
 	mounts, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup", "cgroup2"))
 	if err != nil {
 		return fmt.Errorf("read host cgroup mounts: %w", err)

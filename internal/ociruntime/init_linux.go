@@ -37,6 +37,7 @@ func initMain() int {
 		return 1
 	}
 	cfg := m.Config
+	cfg.inCgroup = cgroupWaiter(sc)
 	// our fd table in the host's procfs, opened before the root changes: the
 	// fifo is reopened through it (the container may have no /proc)
 	fdDir, err := unix.Open("/proc/self/fd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -49,6 +50,9 @@ func initMain() int {
 		sc.send(syncMsg{Type: msgError, Error: err.Error()})
 		return 1
 	}
+	if err := cfg.inCgroup(); err != nil {
+		return 1
+	}
 	if cfg.Exec {
 		err := syscall.Exec(p.path, p.args, p.env)
 		sc.send(syncMsg{Type: msgError, Error: fmt.Sprintf("exec %s: %v", p.args[0], err)})
@@ -59,6 +63,23 @@ func initMain() int {
 	}
 	sock.Close()
 	return waitStartAndExec(cfg, fdDir, p)
+}
+
+// cgroupWaiter returns inCgroup for initConfig: the first call reads the
+// parent's "cgroup" message.
+func cgroupWaiter(sc *syncConn) func() error {
+	var done bool
+	var err error
+	return func() error {
+		if !done {
+			done = true
+			var m syncMsg
+			if m, err = sc.recv(); err == nil && m.Type != msgCgroup {
+				err = fmt.Errorf("sync socket: want cgroup message, got %q", m.Type)
+			}
+		}
+		return err
+	}
 }
 
 // waitStartAndExec blocks on the exec fifo until `start`, then execs.
@@ -89,6 +110,9 @@ func waitStartAndExec(cfg *initConfig, fdDir int, p *execTarget) int {
 func setupInit(cfg *initConfig) (*execTarget, error) {
 	unix.Umask(0)
 	if cfg.NewCgroupNS {
+		if err := cfg.inCgroup(); err != nil {
+			return nil, err
+		}
 		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 			return nil, fmt.Errorf("unshare cgroup namespace: %w", err)
 		}

@@ -103,12 +103,21 @@ func handshake(ctx context.Context, o spawnOpts, ch *child, sc *syncConn) error 
 		ch.pid, ch.direct = m.Pid, false
 	}
 	logging.From(ctx).Debug("init started", "pid", ch.pid)
+	// init prepares the rootfs while we move it into its cgroup (the first
+	// cgroup migration can wait for an RCU grace period); it waits for the
+	// "cgroup" message before anything that needs its cgroup, and before exec
+	if err := sc.send(syncMsg{Type: msgConfig, Config: o.cfg}); err != nil {
+		return err
+	}
 	if o.joinCgroup != nil {
 		if err := o.joinCgroup(ch.pid); err != nil {
 			return err
 		}
 	}
-	if err := sc.send(syncMsg{Type: msgConfig, Config: o.cfg}); err != nil {
+	if err := sc.send(syncMsg{Type: msgCgroup}); err != nil {
+		if m, rerr := sc.recv(); rerr != nil || m.Type == msgError {
+			return initError("init", rerr, ch) // init failed first: report why
+		}
 		return err
 	}
 	m, err := sc.recv()

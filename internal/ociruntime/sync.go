@@ -23,15 +23,17 @@ import (
 //	                                                 pid ns joined → clone(CLONE_PARENT),
 //	                                                 the intermediate reports and exits]
 //	                               ◀───────────── {"type":"pid","pid":N}   only if a pid ns was joined
-//	cgroup: mkdir, write N to cgroup.procs,
-//	  apply resources
-//	{"type":"config", initConfig} ───────────────▶ unshare(cgroup ns) if new
-//	                                                 rootfs: propagation, bind, mounts, /dev,
+//	{"type":"config", initConfig} ───────────────▶ rootfs: propagation, bind, mounts, /dev,
 //	                                                 pivot_root; console (pty master sent over the
 //	                                                 console socket, SCM_RIGHTS); hostname, sysctls,
 //	                                                 lo up, masked/readonly paths, rlimits,
 //	                                                 oom_score_adj, no_new_privs, user, caps, cwd;
 //	                                                 resolve args[0] in the container's PATH
+//	cgroup (made in the background since create
+//	  began): write N to cgroup.procs
+//	{"type":"cgroup"} ───────────────────────────▶ awaited before unshare(cgroup ns), before a
+//	                                                 "cgroup" mount (it binds init's own cgroup)
+//	                                                 and before "ready"
 //	                               ◀───────────── {"type":"ready"}  or  {"type":"error","error":"..."}
 //	write state.json + --pid-file, exit             open(exec.fifo, O_WRONLY|O_CLOEXEC) blocks
 //	                                                 (reopened from its O_PATH fd through the
@@ -48,14 +50,15 @@ import (
 //
 // exec follows the same path with every namespace of the container joined
 // (so the constructor always forks when the container has a pid ns) and the
-// cgroup joined instead of created; init does no rootfs work, sends nothing
-// on success, and execs with the sync socket O_CLOEXEC: EOF without an error
-// message means the process is running.
+// cgroup joined instead of created; init does no rootfs work, waits for
+// "cgroup", sends nothing on success, and execs with the sync socket
+// O_CLOEXEC: EOF without an error message means the process is running.
 
 // Message types on the sync socket.
 const (
 	msgPid    = "pid"
 	msgConfig = "config"
+	msgCgroup = "cgroup"
 	msgReady  = "ready"
 	msgError  = "error"
 )
@@ -87,6 +90,10 @@ type initConfig struct {
 	// File descriptor numbers in init.
 	FifoFd    int `json:"fifoFd"`
 	ConsoleFd int `json:"consoleFd"`
+
+	// inCgroup (init side) blocks until the parent reports that init is in
+	// its cgroup; later calls return at once.
+	inCgroup func() error
 }
 
 // syncConn is one end of the sync socket.

@@ -3,6 +3,8 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/berthproject/berth/errdefs"
 	"github.com/opencontainers/cgroups"
@@ -154,4 +156,28 @@ func (m *Manager) Destroy() error {
 		return fmt.Errorf("cgroup: remove: %w", err)
 	}
 	return nil
+}
+
+// Prime moves the calling process into the cgroup it is already in: a no-op
+// migration whose only effect is to start the kernel's RCU grace period for
+// cgroup_threadgroup_rwsem. The first migration after an idle period waits
+// for that grace period (5-15 ms here); AddPid shortly after then finds it
+// passed. create runs Prime in the background while it prepares init.
+// Errors are ignored: this is only a latency optimisation.
+func Prime() {
+	var dir string
+	if cgroups.IsCgroup2UnifiedMode() {
+		own, err := cgroups.ParseCgroupFile("/proc/self/cgroup")
+		if err != nil {
+			return
+		}
+		dir = filepath.Join("/sys/fs/cgroup", own[""])
+	} else {
+		p, err := cgroups.GetOwnCgroupPath("pids")
+		if err != nil {
+			return
+		}
+		dir = p
+	}
+	cgroups.WriteCgroupProc(dir, os.Getpid())
 }

@@ -93,10 +93,11 @@ func hierarchyKey(m *mountinfo.Info) string {
 	return strings.Join(keep, ",")
 }
 
-// ownCgroups maps each hierarchy of /proc/self/cgroup to our path in it.
-// init is already in the container's cgroup when this runs.
+// ownCgroups maps each hierarchy of /proc/thread-self/cgroup to our path in
+// it (init joins its cgroup per thread, see cgroups.JoinCurrentThread). init
+// is already in the container's cgroup when this runs.
 func ownCgroups() (map[string]string, error) {
-	f, err := os.Open("/proc/self/cgroup")
+	f, err := os.Open("/proc/thread-self/cgroup")
 	if err != nil {
 		return nil, err
 	}

@@ -58,10 +58,12 @@ func cmdCreate(ctx context.Context, g *globals, args []string) error {
 // create builds container id and returns once its init waits for start.
 func create(ctx context.Context, g *globals, id string, o createOpts) (*Container, *child, error) {
 	ctx = logging.With(ctx, logging.KeyContainerID, id)
-	go cgroups.Prime() // overlaps the kernel's cgroup-migration grace period with our setup
 	spec, bundle, err := loadSpec(o.bundle)
 	if err != nil {
 		return nil, nil, err
+	}
+	if !selfJoin(spec) {
+		go cgroups.Prime() // overlaps the cgroup-migration grace period with our setup
 	}
 	c, err := newContainer(g.root, id, bundle, spec)
 	if err != nil {
@@ -208,16 +210,19 @@ func startInit(ctx context.Context, c *Container, o createOpts) (*child, error) 
 	so := spawnOpts{
 		cfg: cfg, plan: plan, preserveFDs: o.preserveFDs, consoleSocket: o.consoleSocket,
 		fifo: c.fifoPath(), uidMaps: spec.Linux.UIDMappings, gidMaps: spec.Linux.GIDMappings,
-		joinCgroup: func(pid int) error {
+		cgroup: func(pid int) (map[string]string, error) {
 			if <-made; createErr != nil {
-				return createErr
+				return nil, createErr
+			}
+			c.CgroupPaths = mgr.Paths()
+			if selfJoin(spec) {
+				return c.CgroupPaths, nil
 			}
 			if err := mgr.AddPid(pid); err != nil {
-				return err
+				return nil, err
 			}
 			logging.From(ctx).Debug("cgroup joined")
-			c.CgroupPaths = mgr.Paths()
-			return nil
+			return nil, nil
 		},
 	}
 	if spec.Linux.Seccomp != nil {
@@ -230,6 +235,13 @@ func startInit(ctx context.Context, c *Container, o createOpts) (*child, error) 
 		return nil, err
 	}
 	return ch, nil
+}
+
+// selfJoin reports whether init joins its cgroup itself (see
+// cgroups.JoinCurrentThread): on cgroup v1 without a user namespace (a
+// mapped root cannot write the host's cgroup files).
+func selfJoin(spec *specs.Spec) bool {
+	return cgroups.ThreadJoinable() && !hasNamespace(spec, specs.UserNamespace)
 }
 
 func newCgroup(c *Container) (*cgroups.Manager, error) {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/berthproject/berth/internal/ociruntime/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -51,6 +52,7 @@ func initMain() int {
 		return 1
 	}
 	if err := cfg.inCgroup(); err != nil {
+		sc.send(syncMsg{Type: msgError, Error: err.Error()})
 		return 1
 	}
 	if cfg.Exec {
@@ -76,6 +78,9 @@ func cgroupWaiter(sc *syncConn) func() error {
 			var m syncMsg
 			if m, err = sc.recv(); err == nil && m.Type != msgCgroup {
 				err = fmt.Errorf("sync socket: want cgroup message, got %q", m.Type)
+			}
+			if err == nil && m.Paths != nil {
+				err = cgroups.JoinCurrentThread(m.Paths)
 			}
 		}
 		return err

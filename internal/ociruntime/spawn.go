@@ -29,8 +29,9 @@ type spawnOpts struct {
 	preserveFDs   int
 	consoleSocket string
 	fifo          string // create only
-	// joinCgroup puts the new process into its cgroup before it gets its config.
-	joinCgroup func(pid int) error
+	// cgroup puts the new process into its cgroup, or returns the v1 paths
+	// that init joins itself (see cgroups.JoinCurrentThread).
+	cgroup func(pid int) (map[string]string, error)
 }
 
 // child is a started init: pid is its host pid; cmd is our direct child,
@@ -109,12 +110,14 @@ func handshake(ctx context.Context, o spawnOpts, ch *child, sc *syncConn) error 
 	if err := sc.send(syncMsg{Type: msgConfig, Config: o.cfg}); err != nil {
 		return err
 	}
-	if o.joinCgroup != nil {
-		if err := o.joinCgroup(ch.pid); err != nil {
+	var paths map[string]string
+	if o.cgroup != nil {
+		var err error
+		if paths, err = o.cgroup(ch.pid); err != nil {
 			return err
 		}
 	}
-	if err := sc.send(syncMsg{Type: msgCgroup}); err != nil {
+	if err := sc.send(syncMsg{Type: msgCgroup, Paths: paths}); err != nil {
 		if m, rerr := sc.recv(); rerr != nil || m.Type == msgError {
 			return initError("init", rerr, ch) // init failed first: report why
 		}

@@ -29,11 +29,14 @@ import (
 //	                                                 lo up, masked/readonly paths, rlimits,
 //	                                                 oom_score_adj, no_new_privs, user, caps, cwd;
 //	                                                 resolve args[0] in the container's PATH
-//	cgroup (made in the background since create
-//	  began): write N to cgroup.procs
-//	{"type":"cgroup"} ───────────────────────────▶ awaited before unshare(cgroup ns), before a
+//	cgroup made in the background since create
+//	  began (mkdir, resources); on v2 only:
+//	  write N to cgroup.procs
+//	{"type":"cgroup","paths":{...}} ─────────────▶ awaited before unshare(cgroup ns), before a
 //	                                                 "cgroup" mount (it binds init's own cgroup)
-//	                                                 and before "ready"
+//	                                                 and before "ready"; on v1 init's thread joins
+//	                                                 the paths itself ("0" > tasks: no RCU grace
+//	                                                 period, unlike a process migration)
 //	                               ◀───────────── {"type":"ready"}  or  {"type":"error","error":"..."}
 //	write state.json + --pid-file, exit             open(exec.fifo, O_WRONLY|O_CLOEXEC) blocks
 //	                                                 (reopened from its O_PATH fd through the
@@ -65,10 +68,12 @@ const (
 
 // syncMsg is one line of the exchange.
 type syncMsg struct {
-	Type   string      `json:"type"`
-	Pid    int         `json:"pid,omitempty"`
-	Error  string      `json:"error,omitempty"`
-	Config *initConfig `json:"config,omitempty"`
+	Type string `json:"type"`
+	Pid  int    `json:"pid,omitempty"`
+	// Paths, in a cgroup message, are the v1 cgroups init must join itself.
+	Paths  map[string]string `json:"paths,omitempty"`
+	Error  string            `json:"error,omitempty"`
+	Config *initConfig       `json:"config,omitempty"`
 }
 
 // initConfig is what init needs to build the container or the exec'd process.

@@ -75,6 +75,7 @@ func spawn(ctx context.Context, o spawnOpts) (*child, error) {
 		childEnd.Close()
 		return nil, err
 	}
+	logging.From(ctx).Debug("forking init")
 	err = cmd.Start()
 	for _, f := range closeAfterStart {
 		f.Close()
@@ -168,7 +169,8 @@ func initCommand(o spawnOpts, syncEnd *os.File) (*exec.Cmd, []*os.File, error) {
 	closeAfter := []*os.File{syncEnd}
 	syncFd := 3 + len(cmd.ExtraFiles)
 	cmd.ExtraFiles = append(cmd.ExtraFiles, syncEnd)
-	cmd.Env = []string{initFdEnv + "=" + strconv.Itoa(syncFd)}
+	// init is short-lived and single-threaded in spirit: no GC, one P
+	cmd.Env = []string{initFdEnv + "=" + strconv.Itoa(syncFd), "GOGC=off", "GOMAXPROCS=1"}
 	o.cfg.FifoFd, o.cfg.ConsoleFd = -1, -1
 	if o.fifo != "" {
 		f, err := os.OpenFile(o.fifo, unix.O_PATH|unix.O_CLOEXEC, 0)

@@ -301,3 +301,24 @@ func TestUserNamespace(t *testing.T) {
 		t.Errorf("exit %d, out %q, want %q, stderr %q", code, out, want, stderr)
 	}
 }
+
+// TestPreserveFDs passes the caller's fd 3 to the container process.
+func TestPreserveFDs(t *testing.T) {
+	e := newEnv(t)
+	e.spec([]string{"sh", "-c", "echo through-fd3 >&3"}, nil, nil)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.cmd("run", "--preserve-fds", "1", "-b", e.bundle, e.id)
+	c.ExtraFiles = []*os.File{w}
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("run: %v: %s", err, out)
+	}
+	w.Close()
+	b := make([]byte, 64)
+	n, _ := r.Read(b)
+	if string(b[:n]) != "through-fd3\n" {
+		t.Errorf("fd 3 got %q", b[:n])
+	}
+}

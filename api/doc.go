@@ -3,5 +3,5 @@
 // omitempty match dockerd byte for byte; this package adds only what those
 // types do not carry: the version range Berth serves and version helpers.
 //
-// It is a leaf: it imports no Berth package.
+// It is a leaf: it imports only errdefs.
 package api

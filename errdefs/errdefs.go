@@ -3,6 +3,7 @@ package errdefs
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // The error kinds. Wrap them to add context: fmt.Errorf("container %q: %w", id, ErrNotFound).
@@ -52,4 +53,21 @@ func IsInternal(err error) bool { return errors.Is(err, ErrInternal) }
 // IsCanceled reports whether err comes from a cancelled or expired context.
 func IsCanceled(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// kindError carries a kind without adding the kind's text to the message, so
+// messages can match dockerd's exactly ("No such container: x").
+type kindError struct {
+	kind error
+	err  error
+}
+
+func (e kindError) Error() string   { return e.err.Error() }
+func (e kindError) Unwrap() []error { return []error{e.kind, e.err} }
+
+// Errorf formats an error like fmt.Errorf (so %w keeps a cause) that is also of
+// the given kind, without the kind's text in its message:
+// errdefs.Errorf(errdefs.ErrNotFound, "No such container: %s", ref).
+func Errorf(kind error, format string, args ...any) error {
+	return kindError{kind: kind, err: fmt.Errorf(format, args...)}
 }

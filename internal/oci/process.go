@@ -8,6 +8,7 @@ import (
 
 	"github.com/berthproject/berth/errdefs"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	"github.com/moby/sys/user"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -40,6 +41,34 @@ func MergeImageConfig(cfg *container.Config, img ocispec.ImageConfig) container.
 	}
 	if out.StopSignal == "" {
 		out.StopSignal = img.StopSignal
+	}
+	out.Labels = mergeLabels(out.Labels, img.Labels)
+	for p := range img.ExposedPorts {
+		if port, err := network.ParsePort(p); err == nil {
+			if out.ExposedPorts == nil {
+				out.ExposedPorts = network.PortSet{}
+			}
+			out.ExposedPorts[port] = struct{}{}
+		}
+	}
+	for v := range img.Volumes {
+		if out.Volumes == nil {
+			out.Volumes = map[string]struct{}{}
+		}
+		out.Volumes[v] = struct{}{}
+	}
+	return out
+}
+
+// mergeLabels adds the image's labels the container does not set (always a
+// non-nil map, as dockerd shows Labels: {}).
+func mergeLabels(own, img map[string]string) map[string]string {
+	out := make(map[string]string, len(own)+len(img))
+	for k, v := range img {
+		out[k] = v
+	}
+	for k, v := range own {
+		out[k] = v
 	}
 	return out
 }

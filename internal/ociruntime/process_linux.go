@@ -40,8 +40,8 @@ func setupProcess(cfg *initConfig, caps *capSet) (*execTarget, error) {
 	if cwd == "" {
 		cwd = "/"
 	}
-	if err := unix.Chdir(cwd); err != nil {
-		return nil, fmt.Errorf("chdir to cwd %q set in config.json: %w", cwd, err)
+	if err := chdir(cwd, !cfg.Exec); err != nil {
+		return nil, err
 	}
 	if err := setCredentials(p, caps); err != nil {
 		return nil, err
@@ -56,6 +56,22 @@ func setupProcess(cfg *initConfig, caps *capSet) (*execTarget, error) {
 		return nil, err
 	}
 	return &execTarget{path: path, args: p.Args, env: env}, nil
+}
+
+// chdir enters cwd. For a container's init a missing cwd is created first
+// (0755, owned by root: the process has not changed user yet), as runc
+// does and `docker run -w /new/dir` expects; an exec's must exist.
+func chdir(cwd string, create bool) error {
+	err := unix.Chdir(cwd)
+	if errors.Is(err, unix.ENOENT) && create {
+		if err = os.MkdirAll(cwd, 0o755); err == nil {
+			err = unix.Chdir(cwd)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("chdir to cwd %q set in config.json: %w", cwd, err)
+	}
+	return nil
 }
 
 // rlimitNames maps the spec's RLIMIT_* names to resources.

@@ -1,0 +1,37 @@
+package image
+
+import (
+	"context"
+
+	"github.com/distribution/reference"
+	digest "github.com/opencontainers/go-digest"
+)
+
+// Tag points the tag target ("name", "name:tag", "host:port/name:tag") at
+// the image source names (any form Get accepts). A tag that named another
+// image moves (that image may become dangling). It returns the image ID and
+// the tag in familiar form, for the "tag" event.
+func (s *Store) Tag(ctx context.Context, source, target string) (digest.Digest, string, error) {
+	ref, err := parseTarget(target)
+	if err != nil {
+		return "", "", err
+	}
+	s.gcMu.RLock() // a collection must not remove the image meanwhile
+	defer s.gcMu.RUnlock()
+	var id digest.Digest
+	err = s.update(func(t *tx) error {
+		if id, err = t.resolve(source); err != nil {
+			return err
+		}
+		r, _, err := t.image(id)
+		if err != nil {
+			return err
+		}
+		_, _, err = t.record(id, r, []reference.Named{ref}, true)
+		return err
+	})
+	if err != nil {
+		return "", "", err
+	}
+	return id, reference.FamiliarString(ref), nil
+}

@@ -58,6 +58,7 @@ func cmdCreate(ctx context.Context, g *globals, args []string) error {
 // create builds container id and returns once its init waits for start.
 func create(ctx context.Context, g *globals, id string, o createOpts) (*Container, *child, error) {
 	ctx = logging.With(ctx, logging.KeyContainerID, id)
+	logging.From(ctx).Debug("create begins")
 	spec, bundle, err := loadSpec(o.bundle)
 	if err != nil {
 		return nil, nil, err

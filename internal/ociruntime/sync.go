@@ -30,8 +30,8 @@ import (
 //	                                                 oom_score_adj, no_new_privs, user, caps, cwd;
 //	                                                 resolve args[0] in the container's PATH
 //	cgroup made in the background since create
-//	  began (mkdir, resources); on v2 only:
-//	  write N to cgroup.procs
+//	  began (mkdir, resources); on v2 or with a
+//	  user namespace: write N to cgroup.procs
 //	{"type":"cgroup","paths":{...}} ─────────────▶ awaited before unshare(cgroup ns), before a
 //	                                                 "cgroup" mount (it binds init's own cgroup)
 //	                                                 and before "ready"; on v1 init's thread joins
@@ -49,13 +49,15 @@ import (
 //	read "0", then read to EOF:                      the fifo fd is O_CLOEXEC, so a successful
 //	  EOF → started; more bytes → the               execve closes it (EOF for start); a failed
 //	  execve error text: start fails                 one writes the error text, then exit(127)
-//	unlink(exec.fifo), update state.json
+//	unlink(exec.fifo) (status is now "running")
 //
 // exec follows the same path with every namespace of the container joined
 // (so the constructor always forks when the container has a pid ns) and the
-// cgroup joined instead of created; init does no rootfs work, waits for
-// "cgroup", sends nothing on success, and execs with the sync socket
-// O_CLOEXEC: EOF without an error message means the process is running.
+// process moved into the existing cgroup by pid (it is already in the
+// container's mount namespace, where the host's cgroup files are not); init
+// does no rootfs work, waits for "cgroup", sends nothing on success, and
+// execs with the sync socket O_CLOEXEC: EOF without an error message means
+// the process is running.
 
 // Message types on the sync socket.
 const (

@@ -155,7 +155,7 @@ func setupContainer(cfg *initConfig) error {
 	if !ownMounts {
 		// the host's mount namespace: mounting there would leak into the
 		// host, so the container only gets its root (chroot) and no mounts
-		if err := chrootOnly(cfg.Rootfs); err != nil {
+		if err := chrootOnly(cfg); err != nil {
 			return err
 		}
 	} else if err := prepareRootfs(cfg); err != nil {

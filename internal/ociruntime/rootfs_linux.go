@@ -51,6 +51,10 @@ func prepareRootfs(cfg *initConfig) error {
 	if err := setupDev(cfg); err != nil {
 		return err
 	}
+	// the cgroup paths are host paths: join before the host root goes away
+	if err := cfg.inCgroup(); err != nil {
+		return err
+	}
 	if cfg.NoPivot {
 		return moveRoot(rootfs)
 	}
@@ -212,7 +216,11 @@ func moveRoot(rootfs string) error {
 
 // chrootOnly enters rootfs without any mount, for a spec that keeps the
 // runtime's mount namespace.
-func chrootOnly(rootfs string) error {
+func chrootOnly(cfg *initConfig) error {
+	if err := cfg.inCgroup(); err != nil {
+		return err
+	}
+	rootfs := cfg.Rootfs
 	if err := unix.Chroot(rootfs); err != nil {
 		return fmt.Errorf("chroot %s: %w", rootfs, err)
 	}

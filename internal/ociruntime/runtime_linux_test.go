@@ -226,6 +226,20 @@ func TestPidsLimit(t *testing.T) {
 	}
 }
 
+// TestMinimalSpec runs a spec with only /proc mounted (no /sys/fs/cgroup
+// mount, no masked paths): init must still join its cgroup before pivot_root.
+func TestMinimalSpec(t *testing.T) {
+	e := newEnv(t)
+	e.spec([]string{"sh", "-c", "cat /proc/self/cgroup"}, nil, func(s *specs.Spec) {
+		s.Mounts = s.Mounts[:1]
+		s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = nil, nil
+	})
+	out, stderr, code := e.run("run", "-b", e.bundle, e.id)
+	if code != 0 || !strings.Contains(out, ":pids:/berth-test/"+e.id+"\n") {
+		t.Errorf("exit %d, out %q, stderr %q", code, out, stderr)
+	}
+}
+
 func TestNoPivot(t *testing.T) {
 	e := newEnv(t)
 	e.spec([]string{"sh", "-c", "test -x /bin/busybox && echo ok"}, nil, nil)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -194,48 +195,70 @@ func startInit(ctx context.Context, c *Container, o createOpts) (*child, error) 
 			return nil, err
 		}
 	}
-	mgr, err := newCgroup(c)
+	cg, err := startCgroup(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	// the cgroup is made while init starts; init joins it once it exists
-	var createErr error
-	made := make(chan struct{})
-	go func() { createErr = mgr.Create(); close(made) }()
 	cfg := &initConfig{
 		ID: c.ID, Spec: spec, Rootfs: c.Rootfs, Process: spec.Process, NoPivot: o.noPivot,
 		NewCgroupNS: plan.newCgroup, NewNetNS: plan.has(unix.CLONE_NEWNET),
 		NewUserNS: plan.has(unix.CLONE_NEWUSER), NewMountNS: plan.has(unix.CLONE_NEWNS),
 		NewUTSNS: plan.has(unix.CLONE_NEWUTS),
 	}
-	so := spawnOpts{
-		cfg: cfg, plan: plan, preserveFDs: o.preserveFDs, consoleSocket: o.consoleSocket,
-		fifo: c.fifoPath(), uidMaps: spec.Linux.UIDMappings, gidMaps: spec.Linux.GIDMappings,
-		cgroup: func(pid int) (map[string]string, error) {
-			if <-made; createErr != nil {
-				return nil, createErr
-			}
-			c.CgroupPaths = mgr.Paths()
-			if selfJoin(spec) {
-				return c.CgroupPaths, nil
-			}
-			if err := mgr.AddPid(pid); err != nil {
-				return nil, err
-			}
-			logging.From(ctx).Debug("cgroup joined")
-			return nil, nil
-		},
-	}
 	if spec.Linux.Seccomp != nil {
 		logging.From(ctx).Debug("linux.seccomp is not supported yet; ignored")
 	}
-	ch, err := spawn(ctx, so)
+	ch, err := spawn(ctx, spawnOpts{
+		cfg: cfg, plan: plan, preserveFDs: o.preserveFDs, consoleSocket: o.consoleSocket,
+		fifo: c.fifoPath(), uidMaps: spec.Linux.UIDMappings, gidMaps: spec.Linux.GIDMappings,
+		cgroup: cg.join,
+	})
 	if err != nil {
-		<-made
-		mgr.Destroy()
+		cg.destroy()
 		return nil, err
 	}
 	return ch, nil
+}
+
+// pendingCgroup is a cgroup being made in the background while init starts.
+type pendingCgroup struct {
+	log  *slog.Logger
+	c    *Container
+	mgr  *cgroups.Manager
+	made chan struct{}
+	err  error
+}
+
+func startCgroup(ctx context.Context, c *Container) (*pendingCgroup, error) {
+	mgr, err := newCgroup(c)
+	if err != nil {
+		return nil, err
+	}
+	p := &pendingCgroup{log: logging.From(ctx), c: c, mgr: mgr, made: make(chan struct{})}
+	go func() { p.err = mgr.Create(); close(p.made) }()
+	return p, nil
+}
+
+// join is spawnOpts.cgroup: once the cgroup exists, either hand init the
+// paths to join itself or move it there by pid.
+func (p *pendingCgroup) join(pid int) (map[string]string, error) {
+	if <-p.made; p.err != nil {
+		return nil, p.err
+	}
+	p.c.CgroupPaths = p.mgr.Paths()
+	if selfJoin(p.c.Spec) {
+		return p.c.CgroupPaths, nil
+	}
+	if err := p.mgr.AddPid(pid); err != nil {
+		return nil, err
+	}
+	p.log.Debug("cgroup joined")
+	return nil, nil
+}
+
+func (p *pendingCgroup) destroy() {
+	<-p.made
+	p.mgr.Destroy()
 }
 
 // selfJoin reports whether init joins its cgroup itself (see

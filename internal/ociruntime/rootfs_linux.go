@@ -24,24 +24,8 @@ func prepareRootfs(cfg *initConfig) error {
 		}
 		prop = v
 	}
-	if err := unix.Mount("", "/", "", prop, ""); err != nil {
-		return fmt.Errorf("set / propagation: %w", err)
-	}
-	// pivot_root refuses shared mounts, and an unbindable one cannot be bound:
-	// the rootfs and its parent are private until after the pivot
-	special := prop&(unix.MS_SHARED|unix.MS_UNBINDABLE) != 0
-	if special {
-		if err := makeParentPrivate(rootfs); err != nil {
-			return err
-		}
-	}
-	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("bind rootfs %s: %w", rootfs, err)
-	}
-	if special {
-		if err := unix.Mount("", rootfs, "", unix.MS_PRIVATE, ""); err != nil {
-			return fmt.Errorf("make rootfs private: %w", err)
-		}
+	if err := bindRootfs(rootfs, prop); err != nil {
+		return err
 	}
 	for _, m := range spec.Mounts {
 		if err := mountEntry(cfg, m); err != nil {
@@ -64,6 +48,31 @@ func prepareRootfs(cfg *initConfig) error {
 	if spec.Linux.RootfsPropagation != "" {
 		if err := unix.Mount("", "/", "", prop, ""); err != nil {
 			return fmt.Errorf("set / propagation: %w", err)
+		}
+	}
+	return nil
+}
+
+// bindRootfs sets the propagation of the whole tree and binds rootfs on
+// itself (pivot_root wants a mount point).
+func bindRootfs(rootfs string, prop uintptr) error {
+	if err := unix.Mount("", "/", "", prop, ""); err != nil {
+		return fmt.Errorf("set / propagation: %w", err)
+	}
+	// pivot_root refuses shared mounts, and an unbindable one cannot be bound:
+	// the rootfs and its parent are private until after the pivot
+	special := prop&(unix.MS_SHARED|unix.MS_UNBINDABLE) != 0
+	if special {
+		if err := makeParentPrivate(rootfs); err != nil {
+			return err
+		}
+	}
+	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind rootfs %s: %w", rootfs, err)
+	}
+	if special {
+		if err := unix.Mount("", rootfs, "", unix.MS_PRIVATE, ""); err != nil {
+			return fmt.Errorf("make rootfs private: %w", err)
 		}
 	}
 	return nil

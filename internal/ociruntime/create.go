@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -58,9 +59,13 @@ func cmdCreate(ctx context.Context, g *globals, args []string) error {
 // create builds container id and returns once its init waits for start.
 func create(ctx context.Context, g *globals, id string, o createOpts) (*Container, *child, error) {
 	ctx = logging.With(ctx, logging.KeyContainerID, id)
+	logging.From(ctx).Debug("create begins")
 	spec, bundle, err := loadSpec(o.bundle)
 	if err != nil {
 		return nil, nil, err
+	}
+	if !selfJoin(spec) {
+		go cgroups.Prime() // overlaps the cgroup-migration grace period with our setup
 	}
 	c, err := newContainer(g.root, id, bundle, spec)
 	if err != nil {
@@ -190,45 +195,77 @@ func startInit(ctx context.Context, c *Container, o createOpts) (*child, error) 
 			return nil, err
 		}
 	}
-	mgr, err := newCgroup(c)
+	cg, err := startCgroup(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	// the cgroup is made while init starts; init joins it once it exists
-	var createErr error
-	made := make(chan struct{})
-	go func() { createErr = mgr.Create(); close(made) }()
 	cfg := &initConfig{
 		ID: c.ID, Spec: spec, Rootfs: c.Rootfs, Process: spec.Process, NoPivot: o.noPivot,
 		NewCgroupNS: plan.newCgroup, NewNetNS: plan.has(unix.CLONE_NEWNET),
 		NewUserNS: plan.has(unix.CLONE_NEWUSER), NewMountNS: plan.has(unix.CLONE_NEWNS),
 		NewUTSNS: plan.has(unix.CLONE_NEWUTS),
 	}
-	so := spawnOpts{
-		cfg: cfg, plan: plan, preserveFDs: o.preserveFDs, consoleSocket: o.consoleSocket,
-		fifo: c.fifoPath(), uidMaps: spec.Linux.UIDMappings, gidMaps: spec.Linux.GIDMappings,
-		joinCgroup: func(pid int) error {
-			if <-made; createErr != nil {
-				return createErr
-			}
-			if err := mgr.AddPid(pid); err != nil {
-				return err
-			}
-			logging.From(ctx).Debug("cgroup joined")
-			c.CgroupPaths = mgr.Paths()
-			return nil
-		},
-	}
 	if spec.Linux.Seccomp != nil {
 		logging.From(ctx).Debug("linux.seccomp is not supported yet; ignored")
 	}
-	ch, err := spawn(ctx, so)
+	ch, err := spawn(ctx, spawnOpts{
+		cfg: cfg, plan: plan, preserveFDs: o.preserveFDs, consoleSocket: o.consoleSocket,
+		fifo: c.fifoPath(), uidMaps: spec.Linux.UIDMappings, gidMaps: spec.Linux.GIDMappings,
+		cgroup: cg.join,
+	})
 	if err != nil {
-		<-made
-		mgr.Destroy()
+		cg.destroy()
 		return nil, err
 	}
 	return ch, nil
+}
+
+// pendingCgroup is a cgroup being made in the background while init starts.
+type pendingCgroup struct {
+	log  *slog.Logger
+	c    *Container
+	mgr  *cgroups.Manager
+	made chan struct{}
+	err  error
+}
+
+func startCgroup(ctx context.Context, c *Container) (*pendingCgroup, error) {
+	mgr, err := newCgroup(c)
+	if err != nil {
+		return nil, err
+	}
+	p := &pendingCgroup{log: logging.From(ctx), c: c, mgr: mgr, made: make(chan struct{})}
+	go func() { p.err = mgr.Create(); close(p.made) }()
+	return p, nil
+}
+
+// join is spawnOpts.cgroup: once the cgroup exists, either hand init the
+// paths to join itself or move it there by pid.
+func (p *pendingCgroup) join(pid int) (map[string]string, error) {
+	if <-p.made; p.err != nil {
+		return nil, p.err
+	}
+	p.c.CgroupPaths = p.mgr.Paths()
+	if selfJoin(p.c.Spec) {
+		return p.c.CgroupPaths, nil
+	}
+	if err := p.mgr.AddPid(pid); err != nil {
+		return nil, err
+	}
+	p.log.Debug("cgroup joined")
+	return nil, nil
+}
+
+func (p *pendingCgroup) destroy() {
+	<-p.made
+	p.mgr.Destroy()
+}
+
+// selfJoin reports whether init joins its cgroup itself (see
+// cgroups.JoinCurrentThread): on cgroup v1 without a user namespace (a
+// mapped root cannot write the host's cgroup files).
+func selfJoin(spec *specs.Spec) bool {
+	return cgroups.ThreadJoinable() && !hasNamespace(spec, specs.UserNamespace)
 }
 
 func newCgroup(c *Container) (*cgroups.Manager, error) {

@@ -29,8 +29,9 @@ type spawnOpts struct {
 	preserveFDs   int
 	consoleSocket string
 	fifo          string // create only
-	// joinCgroup puts the new process into its cgroup before it gets its config.
-	joinCgroup func(pid int) error
+	// cgroup puts the new process into its cgroup, or returns the v1 paths
+	// that init joins itself (see cgroups.JoinCurrentThread).
+	cgroup func(pid int) (map[string]string, error)
 }
 
 // child is a started init: pid is its host pid; cmd is our direct child,
@@ -74,6 +75,7 @@ func spawn(ctx context.Context, o spawnOpts) (*child, error) {
 		childEnd.Close()
 		return nil, err
 	}
+	logging.From(ctx).Debug("forking init")
 	err = cmd.Start()
 	for _, f := range closeAfterStart {
 		f.Close()
@@ -103,12 +105,23 @@ func handshake(ctx context.Context, o spawnOpts, ch *child, sc *syncConn) error 
 		ch.pid, ch.direct = m.Pid, false
 	}
 	logging.From(ctx).Debug("init started", "pid", ch.pid)
-	if o.joinCgroup != nil {
-		if err := o.joinCgroup(ch.pid); err != nil {
+	// init prepares the rootfs while we move it into its cgroup (the first
+	// cgroup migration can wait for an RCU grace period); it waits for the
+	// "cgroup" message before anything that needs its cgroup, and before exec
+	if err := sc.send(syncMsg{Type: msgConfig, Config: o.cfg}); err != nil {
+		return err
+	}
+	var paths map[string]string
+	if o.cgroup != nil {
+		var err error
+		if paths, err = o.cgroup(ch.pid); err != nil {
 			return err
 		}
 	}
-	if err := sc.send(syncMsg{Type: msgConfig, Config: o.cfg}); err != nil {
+	if err := sc.send(syncMsg{Type: msgCgroup, Paths: paths}); err != nil {
+		if m, rerr := sc.recv(); rerr != nil || m.Type == msgError {
+			return initError("init", rerr, ch) // init failed first: report why
+		}
 		return err
 	}
 	m, err := sc.recv()
@@ -156,7 +169,8 @@ func initCommand(o spawnOpts, syncEnd *os.File) (*exec.Cmd, []*os.File, error) {
 	closeAfter := []*os.File{syncEnd}
 	syncFd := 3 + len(cmd.ExtraFiles)
 	cmd.ExtraFiles = append(cmd.ExtraFiles, syncEnd)
-	cmd.Env = []string{initFdEnv + "=" + strconv.Itoa(syncFd)}
+	// init is short-lived and single-threaded in spirit: no GC, one P
+	cmd.Env = []string{initFdEnv + "=" + strconv.Itoa(syncFd), "GOGC=off", "GOMAXPROCS=1"}
 	o.cfg.FifoFd, o.cfg.ConsoleFd = -1, -1
 	if o.fifo != "" {
 		f, err := os.OpenFile(o.fifo, unix.O_PATH|unix.O_CLOEXEC, 0)

@@ -23,15 +23,20 @@ import (
 //	                                                 pid ns joined → clone(CLONE_PARENT),
 //	                                                 the intermediate reports and exits]
 //	                               ◀───────────── {"type":"pid","pid":N}   only if a pid ns was joined
-//	cgroup: mkdir, write N to cgroup.procs,
-//	  apply resources
-//	{"type":"config", initConfig} ───────────────▶ unshare(cgroup ns) if new
-//	                                                 rootfs: propagation, bind, mounts, /dev,
+//	{"type":"config", initConfig} ───────────────▶ rootfs: propagation, bind, mounts, /dev,
 //	                                                 pivot_root; console (pty master sent over the
 //	                                                 console socket, SCM_RIGHTS); hostname, sysctls,
 //	                                                 lo up, masked/readonly paths, rlimits,
 //	                                                 oom_score_adj, no_new_privs, user, caps, cwd;
 //	                                                 resolve args[0] in the container's PATH
+//	cgroup made in the background since create
+//	  began (mkdir, resources); on v2 or with a
+//	  user namespace: write N to cgroup.procs
+//	{"type":"cgroup","paths":{...}} ─────────────▶ awaited before unshare(cgroup ns), before a
+//	                                                 "cgroup" mount (it binds init's own cgroup)
+//	                                                 and before "ready"; on v1 init's thread joins
+//	                                                 the paths itself ("0" > tasks: no RCU grace
+//	                                                 period, unlike a process migration)
 //	                               ◀───────────── {"type":"ready"}  or  {"type":"error","error":"..."}
 //	write state.json + --pid-file, exit             open(exec.fifo, O_WRONLY|O_CLOEXEC) blocks
 //	                                                 (reopened from its O_PATH fd through the
@@ -44,28 +49,33 @@ import (
 //	read "0", then read to EOF:                      the fifo fd is O_CLOEXEC, so a successful
 //	  EOF → started; more bytes → the               execve closes it (EOF for start); a failed
 //	  execve error text: start fails                 one writes the error text, then exit(127)
-//	unlink(exec.fifo), update state.json
+//	unlink(exec.fifo) (status is now "running")
 //
 // exec follows the same path with every namespace of the container joined
 // (so the constructor always forks when the container has a pid ns) and the
-// cgroup joined instead of created; init does no rootfs work, sends nothing
-// on success, and execs with the sync socket O_CLOEXEC: EOF without an error
-// message means the process is running.
+// process moved into the existing cgroup by pid (it is already in the
+// container's mount namespace, where the host's cgroup files are not); init
+// does no rootfs work, waits for "cgroup", sends nothing on success, and
+// execs with the sync socket O_CLOEXEC: EOF without an error message means
+// the process is running.
 
 // Message types on the sync socket.
 const (
 	msgPid    = "pid"
 	msgConfig = "config"
+	msgCgroup = "cgroup"
 	msgReady  = "ready"
 	msgError  = "error"
 )
 
 // syncMsg is one line of the exchange.
 type syncMsg struct {
-	Type   string      `json:"type"`
-	Pid    int         `json:"pid,omitempty"`
-	Error  string      `json:"error,omitempty"`
-	Config *initConfig `json:"config,omitempty"`
+	Type string `json:"type"`
+	Pid  int    `json:"pid,omitempty"`
+	// Paths, in a cgroup message, are the v1 cgroups init must join itself.
+	Paths  map[string]string `json:"paths,omitempty"`
+	Error  string            `json:"error,omitempty"`
+	Config *initConfig       `json:"config,omitempty"`
 }
 
 // initConfig is what init needs to build the container or the exec'd process.
@@ -87,6 +97,10 @@ type initConfig struct {
 	// File descriptor numbers in init.
 	FifoFd    int `json:"fifoFd"`
 	ConsoleFd int `json:"consoleFd"`
+
+	// inCgroup (init side) blocks until the parent reports that init is in
+	// its cgroup; later calls return at once.
+	inCgroup func() error
 }
 
 // syncConn is one end of the sync socket.

@@ -75,29 +75,30 @@ func create(ctx context.Context, g *globals, id string, o createOpts) (*Containe
 	ch, err := startInit(ctx, c, o)
 	if err != nil {
 		os.RemoveAll(c.dir)
+		if o.pidFile != "" && c.Pid > 0 {
+			os.Remove(o.pidFile)
+		}
 		return nil, nil, fmt.Errorf("container %q: %w", id, err)
-	}
-	if err := finishCreate(c, ch, o.pidFile); err != nil {
-		ch.kill()
-		destroy(ctx, c)
-		return nil, nil, err
 	}
 	logging.From(ctx).Info("container created", "pid", c.Pid)
 	return c, ch, nil
 }
 
-func finishCreate(c *Container, ch *child, pidFile string) error {
-	c.Pid = ch.pid
-	start, _, err := procStat(ch.pid)
+// writeState records init (state.json, --pid-file) while init is still
+// preparing the container: it overlaps init's work; create removes both if
+// init then fails.
+func writeState(c *Container, pid int, pidFile string) error {
+	c.Pid = pid
+	start, _, err := procStat(pid)
 	if err != nil {
-		return fmt.Errorf("container %q: init pid %d: %w", c.ID, ch.pid, err)
+		return fmt.Errorf("container %q: init pid %d: %w", c.ID, pid, err)
 	}
 	c.PidStart, c.Status = start, StatusCreated
 	if err := c.save(); err != nil {
 		return err
 	}
 	if pidFile != "" {
-		if err := atomicWrite(pidFile, []byte(strconv.Itoa(ch.pid)), 0o644); err != nil {
+		if err := atomicWrite(pidFile, []byte(strconv.Itoa(pid)), 0o644); err != nil {
 			return fmt.Errorf("pid file: %w", err)
 		}
 	}
@@ -212,6 +213,7 @@ func startInit(ctx context.Context, c *Container, o createOpts) (*child, error) 
 		cfg: cfg, plan: plan, preserveFDs: o.preserveFDs, consoleSocket: o.consoleSocket,
 		fifo: c.fifoPath(), uidMaps: spec.Linux.UIDMappings, gidMaps: spec.Linux.GIDMappings,
 		cgroup: cg.join,
+		prepared: func(pid int) error { return writeState(c, pid, o.pidFile) },
 	})
 	if err != nil {
 		cg.destroy()

@@ -32,6 +32,8 @@ type spawnOpts struct {
 	// cgroup puts the new process into its cgroup, or returns the v1 paths
 	// that init joins itself (see cgroups.JoinCurrentThread).
 	cgroup func(pid int) (map[string]string, error)
+	// prepared, if set, runs once init has its cgroup, while it works.
+	prepared func(pid int) error
 }
 
 // child is a started init: pid is its host pid; cmd is our direct child,
@@ -123,6 +125,11 @@ func handshake(ctx context.Context, o spawnOpts, ch *child, sc *syncConn) error 
 			return initError("init", rerr, ch) // init failed first: report why
 		}
 		return err
+	}
+	if o.prepared != nil {
+		if err := o.prepared(ch.pid); err != nil {
+			return err
+		}
 	}
 	m, err := sc.recv()
 	logging.From(ctx).Debug("init answered", "type", m.Type)

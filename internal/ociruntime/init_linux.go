@@ -42,8 +42,11 @@ func initMain() int {
 	// our fd table in the host's procfs, opened before the root changes: the
 	// fifo is reopened through it (the container may have no /proc)
 	fdDir, err := unix.Open("/proc/self/fd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err == nil && cfg.FifoPath != "" {
+		cfg.FifoFd, err = unix.Open(cfg.FifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
+	}
 	if err != nil {
-		sc.send(syncMsg{Type: msgError, Error: fmt.Sprintf("open /proc/self/fd: %v", err)})
+		sc.send(syncMsg{Type: msgError, Error: fmt.Sprintf("open exec fifo: %v", err)})
 		return 1
 	}
 	p, err := setupInit(cfg)

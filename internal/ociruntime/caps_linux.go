@@ -78,19 +78,44 @@ func (s *capSet) applyBounding() error {
 	return nil
 }
 
-func (s *capSet) applyRest() error {
-	if err := s.c.Apply(capability.CAPS); err != nil {
-		return fmt.Errorf("apply capabilities: %w", err)
+// applyRest sets the effective, permitted and inheritable sets, then the
+// ambient ones. With hold, CAP_SYS_ADMIN stays effective and permitted on
+// top of them (for loading seccomp without no_new_privs) until dropHeld;
+// it reports whether anything was held.
+func (s *capSet) applyRest(hold bool) (bool, error) {
+	held := hold && !s.c.Get(capability.EFFECTIVE, capability.CAP_SYS_ADMIN)
+	which := capability.EFFECTIVE
+	if !s.c.Get(capability.PERMITTED, capability.CAP_SYS_ADMIN) {
+		which |= capability.PERMITTED
+	}
+	if held {
+		s.c.Set(which, capability.CAP_SYS_ADMIN)
+	}
+	err := s.c.Apply(capability.CAPS)
+	if held {
+		s.c.Unset(which, capability.CAP_SYS_ADMIN)
+	}
+	if err != nil {
+		return false, fmt.Errorf("apply capabilities: %w", err)
 	}
 	// Like runc, an ambient capability the kernel refuses (it must also be
 	// permitted and inheritable) is skipped, not an error.
 	if err := capability.ResetAmbient(); err != nil && !errors.Is(err, unix.EINVAL) {
-		return fmt.Errorf("reset ambient capabilities: %w", err)
+		return false, fmt.Errorf("reset ambient capabilities: %w", err)
 	}
 	for cp := capability.Cap(0); cp <= s.last; cp++ {
 		if s.c.Get(capability.AMBIENT, cp) {
 			capability.SetAmbient(true, cp)
 		}
+	}
+	return held, nil
+}
+
+// dropHeld sets the final effective, permitted and inheritable sets,
+// without the CAP_SYS_ADMIN applyRest held.
+func (s *capSet) dropHeld() error {
+	if err := s.c.Apply(capability.CAPS); err != nil {
+		return fmt.Errorf("drop CAP_SYS_ADMIN kept for seccomp: %w", err)
 	}
 	return nil
 }

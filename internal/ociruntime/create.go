@@ -75,6 +75,10 @@ func create(ctx context.Context, g *globals, id string, o createOpts) (*Containe
 	logging.From(ctx).Debug("state directory ready")
 	ch, err := startInit(ctx, c, o, raw)
 	if err != nil {
+		var he *hookError
+		if errors.As(err, &he) {
+			runPoststop(context.WithoutCancel(ctx), c) // lifecycle steps 12, 13
+		}
 		if c.dirMade {
 			os.RemoveAll(c.dir)
 		}
@@ -162,6 +166,9 @@ func parseSpec(b []byte, bundle string) (*specs.Spec, error) {
 		spec.Linux = &specs.Linux{}
 	}
 	if err := validateSpec(spec); err != nil {
+		return nil, fmt.Errorf("bundle %q: config.json: %w", bundle, err)
+	}
+	if err := validateHooks(spec.Hooks); err != nil {
 		return nil, fmt.Errorf("bundle %q: config.json: %w", bundle, err)
 	}
 	for i, m := range spec.Mounts {
@@ -259,21 +266,25 @@ func startInit(ctx context.Context, c *Container, o createOpts, raw []byte) (*ch
 		}
 		c.Spec, c.Annotations = spec, spec.Annotations
 		cg = startCgroup(ctx, c)
-		if spec.Linux.Seccomp != nil {
-			logging.From(ctx).Debug("linux.seccomp is not supported yet; ignored")
+		prog, err := compileSeccomp(filepath.Dir(c.dir), spec)
+		if err != nil {
+			return nil, err
 		}
 		return &initConfig{
 			ID: c.ID, Spec: spec, Rootfs: c.Rootfs, Process: spec.Process, NoPivot: o.noPivot, FifoPath: c.fifoPath(),
 			NewCgroupNS: plan.newCgroup, NewNetNS: plan.has(unix.CLONE_NEWNET),
 			NewUserNS: plan.has(unix.CLONE_NEWUSER), NewMountNS: plan.has(unix.CLONE_NEWNS),
-			NewUTSNS: plan.has(unix.CLONE_NEWUTS),
+			NewUTSNS: plan.has(unix.CLONE_NEWUTS), PreserveFDs: o.preserveFDs, Seccomp: prog,
+			ParentHooks: len(hooksOf(spec, hookPrestart))+len(hooksOf(spec, hookCreateRuntime)) > 0,
 		}, nil
 	}
 	ch, err := spawn(ctx, spawnOpts{
 		lateConfig: lateConfig, plan: plan, preserveFDs: o.preserveFDs, consoleSocket: o.consoleSocket,
 		uidMaps: early.Linux.UIDMappings, gidMaps: early.Linux.GIDMappings,
-		cgroup:   func(pid int) (map[string]string, error) { return cg.join(pid) },
-		prepared: func(pid int) error { return writeState(c, pid, o.pidFile) },
+		cgroup:    func(pid int) (map[string]string, error) { return cg.join(pid) },
+		prepared:  func(pid int) error { return writeState(c, pid, o.pidFile) },
+		hookState: func(pid int) []byte { return initHookState(c, pid) },
+		hooks:     func(pid int) error { return createHooks(ctx, c, pid) },
 	})
 	if err != nil {
 		if cg != nil {
@@ -282,6 +293,26 @@ func startInit(ctx context.Context, c *Container, o createOpts, raw []byte) (*ch
 		return nil, err
 	}
 	return ch, nil
+}
+
+// initHookState is the state JSON init passes to createContainer and
+// startContainer hooks (nil when the spec has none).
+func initHookState(c *Container, pid int) []byte {
+	if len(hooksOf(c.Spec, hookCreateContainer))+len(hooksOf(c.Spec, hookStartContainer)) == 0 {
+		return nil
+	}
+	return hookState(c, StatusCreated, pid)
+}
+
+// createHooks runs the prestart, then the createRuntime hooks in the
+// runtime namespace; the state says "created": the environment exists
+// (lifecycle step 2 is over) and the program has not run.
+func createHooks(ctx context.Context, c *Container, pid int) error {
+	state := hookState(c, StatusCreated, pid)
+	if err := runHooks(ctx, hookPrestart, hooksOf(c.Spec, hookPrestart), state); err != nil {
+		return err
+	}
+	return runHooks(ctx, hookCreateRuntime, hooksOf(c.Spec, hookCreateRuntime), state)
 }
 
 // pendingCgroup is a cgroup being made in the background while init starts.

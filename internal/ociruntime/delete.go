@@ -31,12 +31,10 @@ func cmdDelete(ctx context.Context, g *globals, args []string) error {
 		}
 		return err
 	}
-	switch st := c.currentStatus(); st {
-	case StatusStopped, StatusCreated:
-	default:
-		if !*force {
-			return fmt.Errorf("container %q: %w: cannot delete a %s container (use --force)", id, errdefs.ErrConflict, st)
-		}
+	// runtime-spec: deleting a container that is not stopped (created
+	// included, unlike runc) is an error with no effect; --force kills first
+	if st := c.currentStatus(); st != StatusStopped && !*force {
+		return fmt.Errorf("container %q: %w: cannot delete a %s container (use --force)", id, errdefs.ErrConflict, st)
 	}
 	return destroy(ctx, c)
 }
@@ -68,6 +66,7 @@ func destroy(ctx context.Context, c *Container) error {
 		return fmt.Errorf("container %q: remove state: %w", c.ID, err)
 	}
 	logging.From(ctx).Info("container deleted", logging.KeyContainerID, c.ID)
+	runPoststop(ctx, c)
 	return nil
 }
 

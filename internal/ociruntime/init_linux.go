@@ -1,11 +1,11 @@
 package ociruntime
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime"
 	"strconv"
-	"syscall"
 
 	"github.com/berthproject/berth/internal/ociruntime/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -31,6 +31,11 @@ func initMain() int {
 		return 1
 	}
 	unix.CloseOnExec(fd)
+	if !unsafeOff("dumpable") {
+		// until execve resets it: the container's processes cannot open our
+		// /proc files (exe, fd/, ...) without CAP_SYS_PTRACE
+		unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+	}
 	sock := os.NewFile(uintptr(fd), "sync")
 	sc := newSyncConn(sock)
 	m, err := sc.recv()
@@ -38,7 +43,8 @@ func initMain() int {
 		return 1
 	}
 	cfg := m.Config
-	cfg.inCgroup = cgroupWaiter(sc)
+	cfg.sync = sc
+	cfg.inCgroup = cgroupWaiter(cfg)
 	// our fd table in the host's procfs, opened before the root changes: the
 	// fifo is reopened through it (the container may have no /proc)
 	fdDir, err := unix.Open("/proc/self/fd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -59,8 +65,8 @@ func initMain() int {
 		return 1
 	}
 	if cfg.Exec {
-		err := syscall.Exec(p.path, p.args, p.env)
-		sc.send(syncMsg{Type: msgError, Error: fmt.Sprintf("exec %s: %v", p.args[0], err)})
+		err := p.exec(cfg)
+		sc.send(syncMsg{Type: msgError, Error: err.Error()})
 		return 127
 	}
 	if err := sc.send(syncMsg{Type: msgReady}); err != nil {
@@ -71,23 +77,46 @@ func initMain() int {
 }
 
 // cgroupWaiter returns inCgroup for initConfig: the first call reads the
-// parent's "cgroup" message.
-func cgroupWaiter(sc *syncConn) func() error {
+// parent's "cgroup" message (and the hook state it carries).
+func cgroupWaiter(cfg *initConfig) func() error {
 	var done bool
 	var err error
 	return func() error {
 		if !done {
 			done = true
 			var m syncMsg
-			if m, err = sc.recv(); err == nil && m.Type != msgCgroup {
+			if m, err = cfg.sync.recv(); err == nil && m.Type != msgCgroup {
 				err = fmt.Errorf("sync socket: want cgroup message, got %q", m.Type)
 			}
+			cfg.state = m.State
 			if err == nil && m.Paths != nil {
 				err = cgroups.JoinCurrentThread(m.Paths)
 			}
 		}
 		return err
 	}
+}
+
+// createHooks is where init stops before pivot_root (or chroot): the
+// parent runs prestart and createRuntime hooks, then init runs the
+// createContainer hooks in the container's namespaces (see hooks.go).
+func (cfg *initConfig) createHooks() error {
+	if err := cfg.inCgroup(); err != nil {
+		return err
+	}
+	if cfg.ParentHooks {
+		if err := cfg.sync.send(syncMsg{Type: msgHooks}); err != nil {
+			return err
+		}
+		m, err := cfg.sync.recv()
+		if err == nil && m.Type != msgResume {
+			err = fmt.Errorf("sync socket: want resume message, got %q", m.Type)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return runHooks(context.Background(), hookCreateContainer, hooksOf(cfg.Spec, hookCreateContainer), cfg.state)
 }
 
 // waitStartAndExec blocks on the exec fifo until `start`, then execs.
@@ -108,8 +137,13 @@ func waitStartAndExec(cfg *initConfig, fdDir int, p *execTarget) int {
 		fmt.Fprint(fifo, "config.json has no process to start")
 		return 127
 	}
-	err = syscall.Exec(p.path, p.args, p.env)
-	fmt.Fprintf(fifo, "exec %s: %v", p.args[0], err)
+	// start was called: startContainer hooks, then the program
+	if err := runHooks(context.Background(), hookStartContainer, hooksOf(cfg.Spec, hookStartContainer), cfg.state); err != nil {
+		fmt.Fprint(fifo, err.Error())
+		return 1
+	}
+	err = p.exec(cfg)
+	fmt.Fprint(fifo, err.Error())
 	return 127
 }
 

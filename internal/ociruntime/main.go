@@ -110,6 +110,13 @@ func fail(logger *slog.Logger, verb string, err error) int {
 	return 1
 }
 
+// warn reports a problem that does not fail the command, as runc does:
+// one line on stderr and a warning in --log.
+func warn(ctx context.Context, err error) {
+	fmt.Fprintln(os.Stderr, "berth-runtime: warning: "+err.Error())
+	logging.From(ctx).Warn(err.Error())
+}
+
 // newLogger builds the --log handler. Levels are lower-case ("error") as in
 // runc's JSON log, which callers parse.
 func newLogger(path, format string, debug bool) (*slog.Logger, func(), error) {

@@ -16,15 +16,22 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// execTarget is the resolved program init will execve.
+// execTarget is the resolved program init will execve, and what is left
+// to do right before.
 type execTarget struct {
 	path string
 	args []string
 	env  []string
+	// caps still holds CAP_SYS_ADMIN for loading seccomp (see setupProcess)
+	caps     *capSet
+	heldCaps bool
 }
 
 // setupProcess applies spec.process to this thread: rlimits, no_new_privs,
-// user and groups, capabilities, cwd and umask; then resolves args[0].
+// cwd, user and groups, capabilities and umask; then resolves args[0].
+// Without no_new_privs, loading a seccomp filter needs CAP_SYS_ADMIN, so
+// when a filter is to be loaded the thread keeps it (effective and
+// permitted) until exec drops it, right after the filter is in.
 func setupProcess(cfg *initConfig, caps *capSet) (*execTarget, error) {
 	p := cfg.Process
 	if err := setRlimits(p.Rlimits); err != nil {
@@ -43,7 +50,9 @@ func setupProcess(cfg *initConfig, caps *capSet) (*execTarget, error) {
 	if err := chdir(cwd, !cfg.Exec); err != nil {
 		return nil, err
 	}
-	if err := setCredentials(p, caps); err != nil {
+	hold := cfg.Seccomp != nil && !p.NoNewPrivileges
+	held, err := setCredentials(p, caps, hold)
+	if err != nil {
 		return nil, err
 	}
 	umask := 0o022
@@ -55,12 +64,39 @@ func setupProcess(cfg *initConfig, caps *capSet) (*execTarget, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &execTarget{path: path, args: p.Args, env: env}, nil
+	return &execTarget{path: path, args: p.Args, env: env, caps: caps, heldCaps: held}, nil
+}
+
+// exec ends init: every fd but stdio and the preserved ones is marked
+// close-on-exec (no host fd reaches the container, CVE-2024-21626), the
+// seccomp filter goes in, the CAP_SYS_ADMIN kept for it goes, and the
+// program is exec'd. Only capset and execve run under the filter.
+func (t *execTarget) exec(cfg *initConfig) error {
+	if !unsafeOff("fdclose") {
+		if err := unix.CloseRange(uint(3+cfg.PreserveFDs), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+			return fmt.Errorf("mark fds close-on-exec: %w", err)
+		}
+	}
+	if cfg.Seccomp != nil {
+		if err := cfg.Seccomp.Load(); err != nil {
+			return err
+		}
+	}
+	if t.heldCaps {
+		if err := t.caps.dropHeld(); err != nil {
+			return err // never exec with the extra capability
+		}
+	}
+	err := syscall.Exec(t.path, t.args, t.env)
+	return fmt.Errorf("exec %s: %w", t.args[0], err)
 }
 
 // chdir enters cwd. For a container's init a missing cwd is created first
 // (0755, owned by root: the process has not changed user yet), as runc
-// does and `docker run -w /new/dir` expects; an exec's must exist.
+// does and `docker run -w /new/dir` expects; an exec's must exist. The
+// result must be inside the container's root: a cwd such as
+// /proc/self/fd/N could otherwise follow an fd of ours out to the host
+// (CVE-2024-21626); getcwd(2) reports such a directory as unreachable.
 func chdir(cwd string, create bool) error {
 	err := unix.Chdir(cwd)
 	if errors.Is(err, unix.ENOENT) && create {
@@ -70,6 +106,12 @@ func chdir(cwd string, create bool) error {
 	}
 	if err != nil {
 		return fmt.Errorf("chdir to cwd %q set in config.json: %w", cwd, err)
+	}
+	if unsafeOff("cwdcheck") {
+		return nil
+	}
+	if wd, err := unix.Getwd(); err != nil || !strings.HasPrefix(wd, "/") {
+		return fmt.Errorf("cwd %q set in config.json is outside the container's root: %w", cwd, errdefs.ErrInvalidArgument)
 	}
 	return nil
 }
@@ -119,21 +161,22 @@ func oomScoreAdj(p *specs.Process) error {
 
 // setCredentials drops the bounding set (needs CAP_SETPCAP, so first), then
 // switches groups and ids keeping the permitted set, then sets the other
-// capability sets. Raw syscalls: they act on this thread, the one that execs.
-func setCredentials(p *specs.Process, caps *capSet) error {
+// capability sets, with CAP_SYS_ADMIN kept if hold (it reports whether it
+// had to). Raw syscalls: they act on this thread, the one that execs.
+func setCredentials(p *specs.Process, caps *capSet, hold bool) (bool, error) {
 	if err := caps.applyBounding(); err != nil {
-		return err
+		return false, err
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
-		return fmt.Errorf("set keepcaps: %w", err)
+		return false, fmt.Errorf("set keepcaps: %w", err)
 	}
 	if err := switchUser(p.User); err != nil {
-		return err
+		return false, err
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
-		return fmt.Errorf("clear keepcaps: %w", err)
+		return false, fmt.Errorf("clear keepcaps: %w", err)
 	}
-	return caps.applyRest()
+	return caps.applyRest(hold)
 }
 
 func switchUser(u specs.User) error {

@@ -35,8 +35,9 @@ func prepareRootfs(cfg *initConfig) error {
 	if err := setupDev(cfg); err != nil {
 		return err
 	}
-	// the cgroup paths are host paths: join before the host root goes away
-	if err := cfg.inCgroup(); err != nil {
+	// the cgroup paths are host paths: join before the host root goes away;
+	// the hooks of create run now too
+	if err := cfg.createHooks(); err != nil {
 		return err
 	}
 	if cfg.NoPivot {
@@ -226,7 +227,7 @@ func moveRoot(rootfs string) error {
 // chrootOnly enters rootfs without any mount, for a spec that keeps the
 // runtime's mount namespace.
 func chrootOnly(cfg *initConfig) error {
-	if err := cfg.inCgroup(); err != nil {
+	if err := cfg.createHooks(); err != nil {
 		return err
 	}
 	rootfs := cfg.Rootfs

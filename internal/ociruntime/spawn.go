@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/berthproject/berth/errdefs"
 	"github.com/berthproject/berth/internal/logging"
 	"github.com/berthproject/berth/internal/ociruntime/nsenter"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -36,6 +37,11 @@ type spawnOpts struct {
 	cgroup func(pid int) (map[string]string, error)
 	// prepared, if set, runs once init has its cgroup, while it works.
 	prepared func(pid int) error
+	// hookState, if set, is the state JSON for the hooks init runs itself.
+	hookState func(pid int) []byte
+	// hooks, if set, runs the prestart and createRuntime hooks when init
+	// asks (see sync.go).
+	hooks func(pid int) error
 }
 
 // child is a started init: pid is its host pid; cmd is our direct child,
@@ -129,7 +135,11 @@ func handshake(ctx context.Context, o spawnOpts, ch *child, sc *syncConn) error 
 			return err
 		}
 	}
-	if err := sc.send(syncMsg{Type: msgCgroup, Paths: paths}); err != nil {
+	var state []byte
+	if o.hookState != nil {
+		state = o.hookState(ch.pid)
+	}
+	if err := sc.send(syncMsg{Type: msgCgroup, Paths: paths, State: state}); err != nil {
 		if m, rerr := sc.recv(); rerr != nil || m.Type == msgError {
 			return initError("init", rerr, ch) // init failed first: report why
 		}
@@ -141,6 +151,11 @@ func handshake(ctx context.Context, o spawnOpts, ch *child, sc *syncConn) error 
 		}
 	}
 	m, err := sc.recv()
+	if err == nil && m.Type == msgHooks {
+		if m, err = runParentHooks(ctx, o, ch, sc); err != nil {
+			return err
+		}
+	}
 	logging.From(ctx).Debug("init answered", "type", m.Type)
 	switch {
 	case o.cfg.Exec && errors.Is(err, io.EOF):
@@ -151,6 +166,22 @@ func handshake(ctx context.Context, o spawnOpts, ch *child, sc *syncConn) error 
 		return fmt.Errorf("sync socket: want ready message, got %q", m.Type)
 	}
 	return nil
+}
+
+// runParentHooks runs the prestart and createRuntime hooks while init
+// waits before pivot_root, lets init go on, and returns init's next message.
+func runParentHooks(ctx context.Context, o spawnOpts, ch *child, sc *syncConn) (syncMsg, error) {
+	if o.hooks == nil {
+		return syncMsg{}, errors.New("sync socket: unexpected hooks message")
+	}
+	logging.From(ctx).Debug("running create hooks")
+	if err := o.hooks(ch.pid); err != nil {
+		return syncMsg{}, err
+	}
+	if err := sc.send(syncMsg{Type: msgResume}); err != nil {
+		return syncMsg{}, err
+	}
+	return sc.recv()
 }
 
 // initError explains how init failed: its own message, or how it died.
@@ -180,7 +211,11 @@ type initFds struct{ console int }
 // the caller's preserved fds (3..3+N-1, kept for the container), the sync
 // socket, the console socket.
 func initCommand(o spawnOpts, syncEnd *os.File) (*exec.Cmd, initFds, []*os.File, error) {
-	cmd := exec.Command("/proc/self/exe", "init")
+	exe, err := initExe()
+	if err != nil {
+		return nil, initFds{}, nil, err
+	}
+	cmd := exec.Command(exe, "init")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	for i := 0; i < o.preserveFDs; i++ {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved"))
@@ -201,6 +236,9 @@ func initCommand(o spawnOpts, syncEnd *os.File) (*exec.Cmd, initFds, []*os.File,
 		cmd.ExtraFiles = append(cmd.ExtraFiles, f)
 	}
 	if len(o.plan.joins) > 0 {
+		if !nsenter.Available {
+			return nil, fds, closeAfter, fmt.Errorf("joining existing namespaces needs the nsenter constructor, missing in this CGO_ENABLED=0 build: %w", errdefs.ErrNotImplemented)
+		}
 		cmd.Env = append(cmd.Env, nsenter.Env+"="+o.plan.nsenterEnv(), nsenter.FdEnv+"="+strconv.Itoa(syncFd))
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: o.plan.flags}

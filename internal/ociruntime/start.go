@@ -60,6 +60,13 @@ func start(ctx context.Context, c *Container) error {
 	}
 	// state.json is not rewritten: the status is derived from the fifo, gone now
 	logging.From(ctx).Info("container started", logging.KeyContainerID, c.ID, "pid", c.Pid)
+	if hooks := hooksOf(c.Spec, hookPoststart); len(hooks) > 0 {
+		if err := runHooks(ctx, hookPoststart, hooks, hookState(c, StatusRunning, c.Pid)); err != nil {
+			// runtime-spec 1.3 lifecycle step 9: an error, and the container stops
+			c.signal(unix.SIGKILL)
+			return fmt.Errorf("container %q: %w", c.ID, err)
+		}
+	}
 	return nil
 }
 

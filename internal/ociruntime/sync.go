@@ -45,17 +45,24 @@ import (
 //	                                                 process by pid)
 //	write state.json, --pid-file (while init
 //	  works; removed if it fails)
+//	                               ◀───────────── {"type":"hooks"}   only with prestart or createRuntime
+//	                                                 hooks: init's mounts are done, pivot_root is not
+//	run prestart, createRuntime hooks
+//	  (runtime namespace; see hooks.go)
+//	{"type":"resume"} ───────────────────────────▶ run createContainer hooks (container namespace)
 //	                               ◀───────────── {"type":"ready"}  or  {"type":"error","error":"..."}
 //	exit                                            open(exec.fifo, O_WRONLY|O_CLOEXEC) blocks
 //	(init is reparented to the caller's              (reopened from its O_PATH fd through the
 //	 subreaper: no process stays in between)          host /proc/self/fd opened at the start)
 //
 //	start                                           init
-//	open(exec.fifo, O_RDONLY) ─────────────────────▶ open returns; write "0"; execve(args)
+//	open(exec.fifo, O_RDONLY) ─────────────────────▶ open returns; write "0"; startContainer hooks;
+//	                                                 seccomp filter (see seccomp_linux.go); execve(args)
 //	read "0", then read to EOF:                      the fifo fd is O_CLOEXEC, so a successful
 //	  EOF → started; more bytes → the               execve closes it (EOF for start); a failed
 //	  execve error text: start fails                 one writes the error text, then exit(127)
-//	unlink(exec.fifo) (status is now "running")
+//	unlink(exec.fifo) (status is now "running");
+//	poststart hooks
 //
 // exec follows the same path with every namespace of the container joined
 // (so the constructor always forks when the container has a pid ns) and the
@@ -70,6 +77,8 @@ const (
 	msgPid    = "pid"
 	msgConfig = "config"
 	msgCgroup = "cgroup"
+	msgHooks  = "hooks"
+	msgResume = "resume"
 	msgReady  = "ready"
 	msgError  = "error"
 )
@@ -79,9 +88,12 @@ type syncMsg struct {
 	Type string `json:"type"`
 	Pid  int    `json:"pid,omitempty"`
 	// Paths, in a cgroup message, are the v1 cgroups init must join itself.
-	Paths  map[string]string `json:"paths,omitempty"`
-	Error  string            `json:"error,omitempty"`
-	Config *initConfig       `json:"config,omitempty"`
+	Paths map[string]string `json:"paths,omitempty"`
+	// State, in a cgroup message, is the state JSON for the hooks init
+	// runs itself (createContainer, startContainer).
+	State  json.RawMessage `json:"state,omitempty"`
+	Error  string          `json:"error,omitempty"`
+	Config *initConfig     `json:"config,omitempty"`
 }
 
 // initConfig is what init needs to build the container or the exec'd process.
@@ -106,6 +118,17 @@ type initConfig struct {
 	FifoFd   int    `json:"-"`
 	// ConsoleFd is the console socket's fd number in init (-1: none).
 	ConsoleFd int `json:"consoleFd"`
+	// PreserveFDs is --preserve-fds: fds 3..3+N-1 stay open in the process.
+	PreserveFDs int `json:"preserveFds,omitempty"`
+	// ParentHooks: the parent runs prestart or createRuntime hooks, so init
+	// stops for them before pivot_root (the "hooks" message).
+	ParentHooks bool `json:"parentHooks,omitempty"`
+	// Seccomp is the compiled filter init loads last, right before execve.
+	Seccomp *seccompProgram `json:"seccomp,omitempty"`
+
+	// state (init side) is the hook state from the cgroup message.
+	state []byte
+	sync  *syncConn
 
 	// inCgroup (init side) blocks until the parent reports that init is in
 	// its cgroup; later calls return at once.

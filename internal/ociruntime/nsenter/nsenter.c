@@ -1,3 +1,5 @@
+//go:build cgo
+
 // berth_nsenter: join namespaces before the Go runtime starts. See doc.go.
 #define _GNU_SOURCE
 #include <errno.h>

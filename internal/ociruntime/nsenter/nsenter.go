@@ -1,3 +1,5 @@
+//go:build cgo
+
 package nsenter
 
 /*
@@ -7,8 +9,5 @@ void __attribute__((constructor)) berth_nsenter_init(void) { berth_nsenter(); }
 */
 import "C"
 
-// Env and FdEnv are the environment variables that trigger the constructor.
-const (
-	Env   = "_BERTH_NSENTER"
-	FdEnv = "_BERTH_NSENTER_FD"
-)
+// Available reports whether the constructor is linked in (cgo builds).
+const Available = true

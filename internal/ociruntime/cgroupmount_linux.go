@@ -18,7 +18,7 @@ import (
 // fresh mount of the hierarchy when the container has its own cgroup
 // namespace (whose root is the container's cgroup). On a pure v2 host it is
 // the cgroup2 filesystem itself. The "ro" option applies to all of it.
-func mountCgroupV1(cfg *initConfig, dest string, o mountOpts) error {
+func mountCgroupV1(cfg *initConfig, r *inRoot, rel string, o mountOpts) error {
 	if err := cfg.inCgroup(); err != nil {
 		return err
 	}
@@ -26,19 +26,27 @@ func mountCgroupV1(cfg *initConfig, dest string, o mountOpts) error {
 	if err != nil {
 		return fmt.Errorf("read host cgroup mounts: %w", err)
 	}
-	if err := os.MkdirAll(dest, 0o755); err != nil {
+	target, done, err := r.target(rel, true)
+	if err != nil {
 		return err
 	}
+	defer done()
 	if len(mounts) == 1 && mounts[0].FSType == "cgroup2" && mounts[0].Mountpoint == "/sys/fs/cgroup" {
-		return mountHierarchy(cfg, mounts[0], dest, o.flags, "")
+		return mountHierarchy(cfg, mounts[0], target, o.flags, "")
 	}
 	own, err := ownCgroups()
 	if err != nil {
 		return err
 	}
-	if err := unix.Mount("tmpfs", dest, "tmpfs", o.flags&^unix.MS_RDONLY, "mode=755"); err != nil {
+	if err := unix.Mount("tmpfs", target, "tmpfs", o.flags&^unix.MS_RDONLY, "mode=755"); err != nil {
 		return err
 	}
+	// inside the fresh tmpfs (private to this mount namespace) plain paths are safe
+	dest, done2, err := r.mounted(rel)
+	if err != nil {
+		return err
+	}
+	defer done2()
 	for _, m := range mounts {
 		if filepath.Dir(m.Mountpoint) != "/sys/fs/cgroup" {
 			continue

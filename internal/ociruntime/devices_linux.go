@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 
-	securejoin "github.com/cyphar/filepath-securejoin"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -25,8 +24,9 @@ var defaultDevices = []specs.LinuxDevice{
 
 // setupDev creates the device nodes (bind-mounted from the host inside a
 // user namespace, where mknod is refused), the /dev symlinks and /dev/ptmx,
-// unless the spec bind-mounts /dev itself.
-func setupDev(cfg *initConfig) error {
+// unless the spec bind-mounts /dev itself. Everything is made relative to
+// directories opened inside the rootfs (see inroot_linux.go).
+func setupDev(cfg *initConfig, r *inRoot) error {
 	for _, m := range cfg.Spec.Mounts {
 		if filepath.Clean(m.Destination) == "/dev" && isBind(m.Type, parseMountOptions(m.Options)) {
 			return nil
@@ -35,25 +35,20 @@ func setupDev(cfg *initConfig) error {
 	devs := append([]specs.LinuxDevice{}, defaultDevices...)
 	devs = append(devs, cfg.Spec.Linux.Devices...)
 	for _, d := range devs {
-		if err := createDevice(cfg, d); err != nil {
+		if err := createDevice(cfg, r, d); err != nil {
 			return fmt.Errorf("device %s: %w", d.Path, err)
 		}
 	}
-	return devLinks(cfg.Rootfs)
+	return devLinks(r)
 }
 
-func createDevice(cfg *initConfig, d specs.LinuxDevice) error {
-	dest, err := securejoin.SecureJoin(cfg.Rootfs, d.Path)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return err
-	}
+func createDevice(cfg *initConfig, r *inRoot, d specs.LinuxDevice) error {
 	if cfg.NewUserNS {
-		if err := makeTarget(dest, false); err != nil {
+		dest, done, err := r.target(d.Path, false)
+		if err != nil {
 			return err
 		}
+		defer done()
 		return unix.Mount(d.Path, dest, "", unix.MS_BIND, "")
 	}
 	var typ uint32
@@ -71,11 +66,18 @@ func createDevice(cfg *initConfig, d specs.LinuxDevice) error {
 	if d.FileMode != nil {
 		perm = uint32(d.FileMode.Perm())
 	}
-	err = unix.Mknod(dest, typ|perm, int(unix.Mkdev(uint32(d.Major), uint32(d.Minor))))
+	dir, name := filepath.Split(filepath.Clean("/" + d.Path))
+	dfd, err := r.mkdirAll(dir, 0o755)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(dfd)
+	devnum := int(unix.Mkdev(uint32(d.Major), uint32(d.Minor)))
+	err = unix.Mknodat(dfd, name, typ|perm, devnum)
 	if errors.Is(err, unix.EEXIST) {
 		// an image may ship a placeholder: replace it by the real node
-		os.Remove(dest)
-		err = unix.Mknod(dest, typ|perm, int(unix.Mkdev(uint32(d.Major), uint32(d.Minor))))
+		unix.Unlinkat(dfd, name, 0)
+		err = unix.Mknodat(dfd, name, typ|perm, devnum)
 	}
 	if err != nil {
 		return err
@@ -87,35 +89,32 @@ func createDevice(cfg *initConfig, d specs.LinuxDevice) error {
 	if d.GID != nil {
 		gid = int(*d.GID)
 	}
-	return unix.Lchown(dest, uid, gid)
+	return unix.Fchownat(dfd, name, uid, gid, unix.AT_SYMLINK_NOFOLLOW)
 }
 
 // devLinks makes /dev/fd, /dev/std{in,out,err}, /dev/core and /dev/ptmx.
-func devLinks(rootfs string) error {
-	links := [][2]string{
-		{"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"},
-		{"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
-	}
-	if _, err := os.Stat("/proc/kcore"); err == nil {
-		links = append(links, [2]string{"/proc/kcore", "/dev/core"})
-	}
-	for _, l := range links {
-		dest, err := securejoin.SecureJoin(rootfs, l[1])
-		if err != nil {
-			return err
-		}
-		if err := os.Symlink(l[0], dest); err != nil && !errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("symlink %s: %w", l[1], err)
-		}
-	}
-	ptmx, err := securejoin.SecureJoin(rootfs, "/dev/ptmx")
+func devLinks(r *inRoot) error {
+	dfd, err := r.mkdirAll("/dev", 0o755)
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(ptmx); err != nil && !errors.Is(err, os.ErrNotExist) {
+	defer unix.Close(dfd)
+	links := [][2]string{
+		{"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
+		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+	}
+	if _, err := os.Stat("/proc/kcore"); err == nil {
+		links = append(links, [2]string{"/proc/kcore", "core"})
+	}
+	for _, l := range links {
+		if err := unix.Symlinkat(l[0], dfd, l[1]); err != nil && !errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("symlink /dev/%s: %w", l[1], err)
+		}
+	}
+	if err := unix.Unlinkat(dfd, "ptmx", 0); err != nil && !errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("remove /dev/ptmx: %w", err)
 	}
-	if err := os.Symlink("pts/ptmx", ptmx); err != nil {
+	if err := unix.Symlinkat("pts/ptmx", dfd, "ptmx"); err != nil {
 		return fmt.Errorf("symlink /dev/ptmx: %w", err)
 	}
 	return nil

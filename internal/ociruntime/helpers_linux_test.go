@@ -56,6 +56,42 @@ func runtimeBin(t *testing.T) string {
 	return binPath
 }
 
+var (
+	variantMu   sync.Mutex
+	variantBins = map[string]string{}
+)
+
+// unsafeRuntimeBin builds berth-runtime with some escape defences switched
+// off (see unsafe.go), once per set, and returns a fresh copy of it: the
+// escape tests may overwrite the binary they attack.
+func unsafeRuntimeBin(t *testing.T, disable string) string {
+	t.Helper()
+	runtimeBin(t) // the base rootfs
+	variantMu.Lock()
+	defer variantMu.Unlock()
+	bin, ok := variantBins[disable]
+	if !ok {
+		dir, err := os.MkdirTemp("", "berth-runtime-unsafe")
+		if err != nil {
+			t.Fatal(err)
+		}
+		bin = filepath.Join(dir, "berth-runtime")
+		_, file, _, _ := runtime.Caller(0)
+		cmd := exec.Command("go", "build", "-o", bin, "-ldflags",
+			"-X github.com/berthproject/berth/internal/ociruntime.unsafeDisable="+disable, "./cmd/berth-runtime")
+		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build (unsafe %s): %v\n%s", disable, err, out)
+		}
+		variantBins[disable] = bin
+	}
+	cp := filepath.Join(t.TempDir(), "berth-runtime")
+	if out, err := exec.Command("cp", bin, cp).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	return cp
+}
+
 // makeBaseRootfs builds a busybox rootfs as shared/bench/reference/mkrootfs.sh does.
 func makeBaseRootfs(dir string) (string, error) {
 	r := filepath.Join(dir, "rootfs")

@@ -57,7 +57,7 @@ func initMain() int {
 	}
 	p, err := setupInit(cfg)
 	if err != nil {
-		sc.send(syncMsg{Type: msgError, Error: err.Error()})
+		sc.send(errorMsg(err))
 		return 1
 	}
 	if err := cfg.inCgroup(); err != nil {

@@ -141,3 +141,18 @@ func (r *inRoot) target(rel string, dir bool) (string, func(), error) {
 	}
 	return fdPath(fd), func() { unix.Close(fd) }, nil
 }
+
+// mounted returns a path to the mount now at rel: mount(2) on
+// /proc/self/fd/N mounts over the fd's directory, and that fd still names
+// the directory underneath, so the target is opened again.
+func (r *inRoot) mounted(rel string) (string, func(), error) {
+	if unsafeStringTargets() {
+		dest, err := securejoin.SecureJoin(r.path, rel)
+		return dest, func() {}, err
+	}
+	fd, err := r.open(rel, unix.O_PATH)
+	if err != nil {
+		return "", nil, err
+	}
+	return fdPath(fd), func() { unix.Close(fd) }, nil
+}

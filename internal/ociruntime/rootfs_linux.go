@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	securejoin "github.com/cyphar/filepath-securejoin"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -27,12 +26,17 @@ func prepareRootfs(cfg *initConfig) error {
 	if err := bindRootfs(rootfs, prop); err != nil {
 		return err
 	}
+	r, err := openRoot(rootfs) // the bind: targets are resolved in it
+	if err != nil {
+		return err
+	}
+	defer r.close()
 	for _, m := range spec.Mounts {
-		if err := mountEntry(cfg, m); err != nil {
+		if err := mountEntry(cfg, r, m); err != nil {
 			return fmt.Errorf("mount %s (%s) on %s: %w", m.Source, m.Type, m.Destination, err)
 		}
 	}
-	if err := setupDev(cfg); err != nil {
+	if err := setupDev(cfg, r); err != nil {
 		return err
 	}
 	// the cgroup paths are host paths: join before the host root goes away;
@@ -94,59 +98,74 @@ func makeParentPrivate(rootfs string) error {
 	}
 }
 
-func mountEntry(cfg *initConfig, m specs.Mount) error {
+func mountEntry(cfg *initConfig, r *inRoot, m specs.Mount) error {
 	o := parseMountOptions(m.Options)
-	dest, err := securejoin.SecureJoin(cfg.Rootfs, m.Destination)
+	switch {
+	case isBind(m.Type, o):
+		return bindMount(cfg, r, m.Source, m.Destination, o)
+	case m.Type == "cgroup":
+		return mountCgroupV1(cfg, r, m.Destination, o)
+	}
+	dest, done, err := r.target(m.Destination, true)
 	if err != nil {
 		return err
 	}
-	switch {
-	case isBind(m.Type, o):
-		return bindMount(cfg, m.Source, dest, o)
-	case m.Type == "cgroup":
-		return mountCgroupV1(cfg, dest, o)
-	}
-	if err := os.MkdirAll(dest, 0o755); err != nil {
-		return err
-	}
+	defer done()
 	if err := unix.Mount(m.Source, dest, m.Type, o.flags, o.data); err != nil {
 		return err
 	}
-	return setPropagation(dest, o)
+	return setPropagation(r, m.Destination, o)
 }
 
-func setPropagation(dest string, o mountOpts) error {
+// setPropagation applies the mount's propagation options to the mount now
+// at rel (reopened: the target fd is the directory under it).
+func setPropagation(r *inRoot, rel string, o mountOpts) error {
+	if len(o.propagation) == 0 {
+		return nil
+	}
+	top, done, err := r.mounted(rel)
+	if err != nil {
+		return err
+	}
+	defer done()
 	for _, p := range o.propagation {
-		if err := unix.Mount("", dest, "", p, ""); err != nil {
+		if err := unix.Mount("", top, "", p, ""); err != nil {
 			return fmt.Errorf("set propagation: %w", err)
 		}
 	}
 	return nil
 }
 
-// bindMount binds src on dest (creating a file or a directory to match src),
+// bindMount binds src on rel (creating a file or a directory to match src),
 // then remounts it when the options ask for more than the bind.
-func bindMount(cfg *initConfig, src, dest string, o mountOpts) error {
+func bindMount(cfg *initConfig, r *inRoot, src, rel string, o mountOpts) error {
 	fi, err := os.Stat(src)
 	if err != nil {
 		return err
 	}
-	if err := makeTarget(dest, fi.IsDir()); err != nil {
+	dest, done, err := r.target(rel, fi.IsDir())
+	if err != nil {
 		return err
 	}
+	defer done()
 	if err := unix.Mount(src, dest, "", unix.MS_BIND|(o.flags&unix.MS_REC), ""); err != nil {
 		return err
 	}
 	if rest := o.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT); rest != 0 {
+		top, done, err := r.mounted(rel)
+		if err != nil {
+			return err
+		}
+		defer done()
 		flags := unix.MS_BIND | unix.MS_REMOUNT | rest
 		if cfg.NewUserNS {
-			flags |= lockedFlags(dest) &^ o.clear
+			flags |= lockedFlags(top) &^ o.clear
 		}
-		if err := unix.Mount("", dest, "", flags, ""); err != nil {
+		if err := unix.Mount("", top, "", flags, ""); err != nil {
 			return fmt.Errorf("remount with options: %w", err)
 		}
 	}
-	return setPropagation(dest, o)
+	return setPropagation(r, rel, o)
 }
 
 // makeTarget creates dest as a directory or an empty file (not following a

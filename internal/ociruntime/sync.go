@@ -91,9 +91,11 @@ type syncMsg struct {
 	Paths map[string]string `json:"paths,omitempty"`
 	// State, in a cgroup message, is the state JSON for the hooks init
 	// runs itself (createContainer, startContainer).
-	State  json.RawMessage `json:"state,omitempty"`
-	Error  string          `json:"error,omitempty"`
-	Config *initConfig     `json:"config,omitempty"`
+	State json.RawMessage `json:"state,omitempty"`
+	Error string          `json:"error,omitempty"`
+	// Hook marks an error message as a failed hook (see hookError).
+	Hook   bool        `json:"hook,omitempty"`
+	Config *initConfig `json:"config,omitempty"`
 }
 
 // initConfig is what init needs to build the container or the exec'd process.
@@ -163,7 +165,16 @@ func (s *syncConn) recv() (syncMsg, error) {
 		return m, fmt.Errorf("sync socket: %w", err)
 	}
 	if m.Type == msgError {
+		if m.Hook {
+			return m, &hookError{errors.New(m.Error)}
+		}
 		return m, errors.New(m.Error)
 	}
 	return m, nil
+}
+
+// errorMsg is the error message for err.
+func errorMsg(err error) syncMsg {
+	var he *hookError
+	return syncMsg{Type: msgError, Error: err.Error(), Hook: errors.As(err, &he)}
 }

@@ -1,10 +1,12 @@
 package ociruntime
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/berthproject/berth/internal/logging"
 	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -118,4 +120,33 @@ func (s *capSet) dropHeld() error {
 		return fmt.Errorf("drop CAP_SYS_ADMIN kept for seccomp: %w", err)
 	}
 	return nil
+}
+
+// warnUngranted logs (runtime-spec: a warning, not an error) the
+// capabilities the spec asks for that the runtime's own bounding set lacks,
+// and that the process will therefore not get. Only in the log: create's
+// stderr is the container's.
+func warnUngranted(ctx context.Context, pc *specs.LinuxCapabilities) {
+	if pc == nil {
+		return
+	}
+	names, supported := capByName()
+	var missing []string
+	seen := map[string]bool{}
+	for _, list := range [][]string{pc.Bounding, pc.Effective, pc.Permitted, pc.Inheritable, pc.Ambient} {
+		for _, n := range list {
+			n = strings.ToUpper(n)
+			cp, ok := names[n]
+			if !ok || seen[n] {
+				continue
+			}
+			seen[n] = true
+			if in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(cp), 0, 0, 0); !supported(cp) || err != nil || in == 0 {
+				missing = append(missing, n)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		logging.From(ctx).Warn("capabilities not in the runtime's bounding set are not granted", "capabilities", strings.Join(missing, ","))
+	}
 }

@@ -192,6 +192,16 @@ func validateSpec(spec *specs.Spec) error {
 	case p.Cwd != "" && !filepath.IsAbs(p.Cwd):
 		return fmt.Errorf("process.cwd %q is not absolute: %w", p.Cwd, errdefs.ErrInvalidArgument)
 	}
+	seen := map[string]bool{}
+	for _, l := range p.Rlimits {
+		if _, ok := rlimitNames[l.Type]; !ok {
+			return fmt.Errorf("process.rlimits: %q: %w: unknown resource", l.Type, errdefs.ErrInvalidArgument)
+		}
+		if seen[l.Type] {
+			return fmt.Errorf("process.rlimits: %s listed twice: %w", l.Type, errdefs.ErrInvalidArgument)
+		}
+		seen[l.Type] = true
+	}
 	return nil
 }
 
@@ -266,6 +276,9 @@ func startInit(ctx context.Context, c *Container, o createOpts, raw []byte) (*ch
 		}
 		c.Spec, c.Annotations = spec, spec.Annotations
 		cg = startCgroup(ctx, c)
+		if spec.Process != nil {
+			warnUngranted(ctx, spec.Process.Capabilities)
+		}
 		prog, err := compileSeccomp(filepath.Dir(c.dir), spec)
 		if err != nil {
 			return nil, err

@@ -21,12 +21,33 @@
 //	  --root            state directory, default /run/berth-runtime
 //	  --systemd-cgroup  refused: "not implemented" (no systemd here)
 //	create [-b|--bundle DIR] [--pid-file F] [--console-socket SOCK] [--no-pivot] [--preserve-fds N] ID
-//	start ID | state ID | delete [-f|--force] ID | pause ID | resume ID
+//	start ID | state ID | pause ID | resume ID
+//	delete [-f|--force] ID                 not stopped (created included): refused without --force
 //	kill [-a|--all] ID [SIGNAL]            SIGNAL: TERM, SIGTERM or 15 (default SIGTERM)
 //	run [create flags] [-d|--detach] ID    without -d: exit code of the init (128+N if killed by N)
 //	exec [--process F] [--pid-file F] [-d] [--console-socket S] [-t] [--cwd D] [-e K=V]...
 //	     [-u UID[:GID]] [-g GID]... [--preserve-fds N] ID [ARGS...]
 //	list [-q] [--format table|json] | ps [--format table|json] ID [PS_ARGS] | version, --version
+//	update [-r|--resources FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N]
+//	       [--cpu-share N] [--cpu-period N] [--cpu-quota N] [--cpu-rt-period N] [--cpu-rt-runtime N]
+//	       [--cpuset-cpus S] [--cpuset-mems S] [--pids-limit N] [--blkio-weight N] ID
+//	       FILE: a runtime-spec LinuxResources object (then the flags are ignored); fields
+//	       left out keep their value; sizes take units (128m); saved in the state
+//	events [--stats] [--interval 5s] ID
+//	       one JSON line per event, runc's shape: {"type":"stats","id":ID,"data":STATS}
+//	       (STATS: cgroups.Stats: cpu.usage.{total,percpu,kernel,user} ns,
+//	       cpu.throttling, memory.{usage,swap,kernel,kernelTCP}.{limit,usage,max,failcnt},
+//	       memory.cache, memory.raw (memory.stat), pids.{current,limit}, blkio.*Recursive,
+//	       hugetlb) and {"type":"oom","id":ID}; --stats prints one stats event and exits,
+//	       otherwise it streams until the container stops
+//
+// Hooks run as runtime-spec 1.3 says (hooks.go); linux.seccomp is compiled
+// by internal/ociruntime/seccomp in create and loaded by init right before
+// execve (process_linux.go); the escape defences are described where they
+// live: exe_linux.go (CVE-2019-5736), process_linux.go (the cwd and fds,
+// CVE-2024-21626), inroot_linux.go (mount targets, CVE-2021-30465);
+// unsafe.go lists the link-time switches the tests use to show each one
+// matters.
 //
 // Exit status 0 on success; 1 on any error, reported as one line
 // "berth-runtime: VERB: what failed: why" on stderr and as an error entry in
@@ -46,7 +67,8 @@
 // spawning in spawn.go, the child side in init_linux.go. Everything but the
 // nsenter constructor is Go.
 //
-// Imports: errdefs, internal/ociruntime/{cgroups,nsenter}, runtime-spec,
-// x/sys/unix, moby/sys/{capability,mountinfo,user}, filepath-securejoin,
-// creack/pty. Never engine, image or store.
+// Imports: errdefs, internal/logging, internal/ociruntime/{cgroups,nsenter,
+// seccomp}, runtime-spec, x/sys/unix, moby/sys/{capability,mountinfo,user},
+// filepath-securejoin, creack/pty, docker/go-units. Never engine, image or
+// store.
 package ociruntime

@@ -37,7 +37,7 @@ func init() {
 	verbs = map[string]verb{
 		"create": cmdCreate, "start": cmdStart, "state": cmdState, "kill": cmdKill,
 		"delete": cmdDelete, "run": cmdRun, "exec": cmdExec, "list": cmdList, "ps": cmdPs,
-		"pause": cmdPause, "resume": cmdResume, "version": cmdVersion,
+		"pause": cmdPause, "resume": cmdResume, "version": cmdVersion, "update": cmdUpdate, "events": cmdEvents,
 	}
 }
 
@@ -78,7 +78,7 @@ func Main(args []string) int {
 		rest = []string{"version"}
 	}
 	if len(rest) == 0 {
-		return fail(logger, "", fmt.Errorf("no command given (want one of create, start, state, kill, delete, run, exec, list, ps, pause, resume): %w", errdefs.ErrInvalidArgument))
+		return fail(logger, "", fmt.Errorf("no command given (want one of create, start, state, kill, delete, run, exec, list, ps, pause, resume, update, events): %w", errdefs.ErrInvalidArgument))
 	}
 	v, ok := verbs[rest[0]]
 	if !ok {

@@ -191,3 +191,73 @@ func TestMainErrors(t *testing.T) {
 		t.Errorf("list on an empty root = %d", code)
 	}
 }
+
+func TestMergeResources(t *testing.T) {
+	i64 := func(v int64) *int64 { return &v }
+	u64 := func(v uint64) *uint64 { return &v }
+	cur := &specs.LinuxResources{
+		Memory:  &specs.LinuxMemory{Limit: i64(64 << 20), Swap: i64(128 << 20)},
+		CPU:     &specs.LinuxCPU{Shares: u64(512), Cpus: "0"},
+		Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
+	}
+	got := mergeResources(cur, &specs.LinuxResources{
+		Memory: &specs.LinuxMemory{Limit: i64(256 << 20)},
+		CPU:    &specs.LinuxCPU{Quota: i64(50000)},
+		Pids:   &specs.LinuxPids{Limit: i64(10)},
+	})
+	if *got.Memory.Limit != 256<<20 || *got.Memory.Swap != 128<<20 || *got.CPU.Shares != 512 || got.CPU.Cpus != "0" ||
+		*got.CPU.Quota != 50000 || *got.Pids.Limit != 10 || len(got.Devices) != 1 {
+		t.Errorf("merged: %+v %+v %+v", got.Memory, got.CPU, got.Pids)
+	}
+	if *cur.Memory.Limit != 64<<20 || cur.CPU.Quota != nil {
+		t.Errorf("the current resources changed")
+	}
+}
+
+func TestUpdateFlags(t *testing.T) {
+	tests := []struct {
+		name, value string
+		check       func(*specs.LinuxResources) bool
+		bad         bool
+	}{
+		{"memory", "100m", func(r *specs.LinuxResources) bool { return *r.Memory.Limit == 100<<20 }, false},
+		{"memory-swap", "-1", func(r *specs.LinuxResources) bool { return *r.Memory.Swap == -1 }, false},
+		{"cpu-quota", "-1", func(r *specs.LinuxResources) bool { return *r.CPU.Quota == -1 }, false},
+		{"cpu-share", "512", func(r *specs.LinuxResources) bool { return *r.CPU.Shares == 512 }, false},
+		{"cpuset-cpus", "0-1", func(r *specs.LinuxResources) bool { return r.CPU.Cpus == "0-1" }, false},
+		{"pids-limit", "30", func(r *specs.LinuxResources) bool { return *r.Pids.Limit == 30 }, false},
+		{"blkio-weight", "300", func(r *specs.LinuxResources) bool { return *r.BlockIO.Weight == 300 }, false},
+		{"memory", "lots", nil, true},
+		{"blkio-weight", "70000", nil, true},
+	}
+	for _, tc := range tests {
+		r := &specs.LinuxResources{}
+		err := setUpdateFlag(r, tc.name, tc.value)
+		if tc.bad {
+			if !errors.Is(err, errdefs.ErrInvalidArgument) {
+				t.Errorf("--%s %s: %v, want invalid argument", tc.name, tc.value, err)
+			}
+			continue
+		}
+		if err != nil || !tc.check(r) {
+			t.Errorf("--%s %s: %v, %+v", tc.name, tc.value, err, r)
+		}
+	}
+}
+
+func TestValidateHooksAndRlimits(t *testing.T) {
+	zero := 0
+	for _, h := range []*specs.Hooks{
+		{Poststart: []specs.Hook{{Path: "relative/hook"}}},
+		{CreateRuntime: []specs.Hook{{Path: "/bin/true", Timeout: &zero}}},
+	} {
+		if err := validateHooks(h); !errors.Is(err, errdefs.ErrInvalidArgument) {
+			t.Errorf("%+v: %v", h, err)
+		}
+	}
+	spec := &specs.Spec{Root: &specs.Root{Path: "r"}, Process: &specs.Process{Args: []string{"x"}, Rlimits: []specs.POSIXRlimit{
+		{Type: "RLIMIT_NOFILE", Soft: 1, Hard: 1}, {Type: "RLIMIT_NOFILE", Soft: 2, Hard: 2}}}}
+	if err := validateSpec(spec); !errors.Is(err, errdefs.ErrInvalidArgument) {
+		t.Errorf("duplicate rlimit: %v", err)
+	}
+}

@@ -135,6 +135,9 @@ func (m *Manager) Create() error {
 	if err := m.m.Apply(-1); err != nil {
 		return fmt.Errorf("cgroup: create: %w", err)
 	}
+	if err := orderDeviceRules(m.m.GetPaths()["devices"], m.res); err != nil {
+		return err
+	}
 	if err := m.m.Set(m.res); err != nil {
 		return fmt.Errorf("cgroup: set resources: %w", err)
 	}
@@ -226,4 +229,37 @@ func Prime() {
 		dir = p
 	}
 	cgroups.WriteCgroupProc(dir, os.Getpid())
+}
+
+// orderDeviceRules writes the device rules of a v1 cgroup that holds no
+// process yet in the order they are listed ("deny all" first, then each
+// rule), as the runtime spec asks: the library computes the same end state
+// from a set, but writes it in its own order, and devices.list shows the
+// order of the writes. Set then finds nothing left to change.
+func orderDeviceRules(dir string, res *cgroups.Resources) error {
+	if dir == "" || res.SkipDevices || len(res.Devices) == 0 {
+		return nil
+	}
+	if procs, err := os.ReadFile(filepath.Join(dir, "cgroup.procs")); err != nil || len(procs) > 0 {
+		return nil // in use: the library's minimal transition never denies in between
+	}
+	write := func(file, rule string) error {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(rule), 0); err != nil {
+			return fmt.Errorf("cgroup: device rule %q: %w", rule, err)
+		}
+		return nil
+	}
+	if err := write("devices.deny", "a"); err != nil {
+		return err
+	}
+	for _, r := range res.Devices {
+		file := "devices.deny"
+		if r.Allow {
+			file = "devices.allow"
+		}
+		if err := write(file, r.CgroupString()); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -200,3 +200,40 @@ func TestJoinCurrentThread(t *testing.T) {
 		os.Remove(filepath.Dir(p))
 	}
 }
+
+// TestV1DeviceRuleOrder: devices.list of a new v1 cgroup lists the spec's
+// rules in their order, before the default ones (runtime-spec: "in the
+// listed order").
+func TestV1DeviceRuleOrder(t *testing.T) {
+	testutil.RequirePrivileged(t, testutil.NeedCgroups)
+	if _, err := os.Stat("/sys/fs/cgroup/devices"); err != nil {
+		t.Skip("no cgroup v1 devices hierarchy")
+	}
+	major, minor := int64(10), int64(229)
+	b8, b0 := int64(8), int64(0)
+	res, err := Resources(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
+		{Allow: false, Access: "rwm"},
+		{Allow: true, Type: "c", Major: &major, Minor: &minor, Access: "rwm"},
+		{Allow: true, Type: "b", Major: &b8, Minor: &b0, Access: "rw"},
+	}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(fmt.Sprintf("/berth-test/devorder-%d", time.Now().UnixNano()), res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		m.Destroy()
+		for _, p := range m.Paths() {
+			os.Remove(filepath.Dir(p))
+		}
+	}()
+	lines := strings.Split(readFile(t, filepath.Join(m.Paths()["devices"], "devices.list")), "\n")
+	if len(lines) < 3 || lines[0] != "c 10:229 rwm" || lines[1] != "b 8:0 rw" || lines[2] != "c *:* m" {
+		t.Errorf("devices.list:\n%s", strings.Join(lines, "\n"))
+	}
+}

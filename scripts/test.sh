@@ -10,3 +10,6 @@ go vet ./...
 go test -count=1 -timeout 45m "$@" $(go list ./... | grep -v '/test/conformance/registry$')
 # berth-registry's OCI distribution conformance; prints the suites' summary lines
 ./test/conformance/registry.sh "$@"
+# berth-runtime against the OCI runtime validation suite (runtime-tools); prints
+# its summary lines and the required programs' verdicts (needs root)
+./test/conformance/runtime.sh

@@ -26,7 +26,9 @@
 //	        ├── "images"   <image ID> -> {target manifest descriptor, parent, created, last tag time}
 //	        ├── "refs"     <normalised reference> -> <image ID>
 //	        │              ("docker.io/library/busybox:latest", "localhost:5000/x@sha256:...")
-//	        └── "layers"   <chain ID> -> {diff ID, parent chain ID, size, tar size}
+//	        ├── "layers"   <chain ID> -> {diff ID, parent chain ID, size, tar size}
+//	        └── "sources"  <diff ID> -> [{blob descriptor, repositories holding it}]
+//	                       (pulled and pushed blobs: a push skips or mounts them)
 //
 // Garbage. Deleting an image removes the blobs and layer snapshots that no
 // remaining image references (a snapshot still used by a container stays

@@ -136,6 +136,9 @@ func (p *puller) startDownloads(ctx context.Context, a *image.Adder, repo *remot
 // download fetches one blob into its spool and commits it.
 func (p *puller) download(ctx context.Context, repo *remote.Repository, l *pullLayer) {
 	err := p.fetch(ctx, repo, l)
+	if got := l.sp.w.Digest(); err == nil && got != l.desc.Digest {
+		err = remote.DigestMismatch("blob", l.desc.Digest, got)
+	}
 	if err == nil {
 		p.out.status(l.id, "Verifying Checksum")
 		if err = l.sp.commit(ctx); err == nil {

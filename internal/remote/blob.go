@@ -39,7 +39,7 @@ func (r *Repository) FetchBlob(ctx context.Context, desc ocispec.Descriptor) (*B
 	}
 	br := &BlobReader{r: r, ctx: ctx, desc: desc, h: desc.Digest.Algorithm().Hash()}
 	if err := r.c.retry.do(ctx, "GET blob "+desc.Digest.String(), br.open); err != nil {
-		return nil, err
+		return nil, br.failed(err)
 	}
 	return br, nil
 }
@@ -124,28 +124,46 @@ func (b *BlobReader) finish() error {
 }
 
 // resume reopens the download after err, when err is transient and the
-// attempts allow it.
+// attempts allow it. The error it returns never matches io.EOF (a
+// connection closed early is not the end of the blob).
 func (b *BlobReader) resume(err error) error {
 	b.body.Close()
 	b.body = http.NoBody
 	if !Transient(err) || b.ctx.Err() != nil {
-		return err
+		return b.failed(err)
 	}
 	for b.resumes < b.r.c.retry.attempts-1 {
 		b.resumes++
 		if werr := sleep(b.ctx, b.r.c.retry.delay(b.resumes)); werr != nil {
-			return err
+			return b.failed(err)
 		}
 		oerr := b.open()
 		if oerr == nil {
 			return nil
 		}
-		if !Transient(oerr) {
-			return oerr
-		}
 		err = oerr
+		if !Transient(oerr) {
+			break
+		}
 	}
-	return fmt.Errorf("blob %s: %w", b.desc.Digest, err)
+	return b.failed(err)
+}
+
+// failed ends the download with err, worded for the blob; a definite
+// answer of the registry keeps its kind, a broken connection is
+// ErrUnavailable.
+func (b *BlobReader) failed(err error) error {
+	var re *Error
+	if errors.As(err, &re) || errdefs.IsCanceled(err) {
+		b.finished, b.final = true, fmt.Errorf("blob %s: %w", b.desc.Digest, err)
+		return b.final
+	}
+	if errors.Is(err, io.EOF) {
+		err = fmt.Errorf("%v: %w", err, io.ErrUnexpectedEOF)
+	}
+	b.finished = true
+	b.final = errdefs.Errorf(errdefs.ErrUnavailable, "blob %s: %w", b.desc.Digest, err)
+	return b.final
 }
 
 // Offset is how many bytes were read so far.

@@ -185,3 +185,29 @@ func TestUploadRetryReopens(t *testing.T) {
 		t.Fatalf("upload with a wrong expected digest: %v", err)
 	}
 }
+
+// TestFetchBlobGivesUp: a blob whose connection always breaks fails with a
+// non-EOF error once the resumes run out (never a short, clean read).
+func TestFetchBlobGivesUp(t *testing.T) {
+	f := newFakeRegistry(t)
+	blob := randomBytes(256 << 10)
+	d := f.putBlob("test/app", blob)
+	f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/blobs/") {
+			return false
+		}
+		w.Header().Set("Content-Length", "262144")
+		w.Write(blob[:1000])
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler)
+	}
+	r := f.open(t, "test/app", Credentials{}, false)
+	rc, err := r.FetchBlob(t.Context(), ocispec.Descriptor{Digest: d, Size: int64(len(blob))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(rc)
+	if err == nil || errors.Is(err, io.EOF) || !errdefs.IsUnavailable(err) {
+		t.Fatalf("read %d bytes, error %v", len(got), err)
+	}
+}

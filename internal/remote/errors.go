@@ -128,7 +128,9 @@ func responseError(resp *http.Response) *Error {
 // DigestMismatch is the error for content (what: "blob", "manifest")
 // named want whose bytes hash to got: of kind ErrInvalidArgument, wrapping
 // ErrDigestMismatch.
-func DigestMismatch(what string, want, got digest.Digest) error { return digestMismatch(what, want, got) }
+func DigestMismatch(what string, want, got digest.Digest) error {
+	return digestMismatch(what, want, got)
+}
 
 // digestMismatch is the error for content that does not match its digest.
 func digestMismatch(what string, want, got digest.Digest) error {

@@ -3,8 +3,6 @@ package distribution
 import (
 	"crypto/x509"
 	"errors"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,48 +17,6 @@ import (
 	"github.com/moby/moby/api/types/jsonstream"
 )
 
-// slowProxy forwards TCP connections to target, sending at most rate
-// bytes per second towards the client.
-func slowProxy(t *testing.T, target string, rate int) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				up, err := net.Dial("tcp", target)
-				if err != nil {
-					return
-				}
-				defer up.Close()
-				go io.Copy(up, c)
-				buf := make([]byte, rate/20)
-				for {
-					n, err := up.Read(buf)
-					if n > 0 {
-						if _, werr := c.Write(buf[:n]); werr != nil {
-							return
-						}
-						time.Sleep(50 * time.Millisecond)
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return l.Addr().String()
-}
-
 // TestPullRegistryKilled kills the registry in the middle of a layer
 // download: the pull fails cleanly, leaves nothing, and succeeds once the
 // registry is back.
@@ -68,7 +24,7 @@ func TestPullRegistryKilled(t *testing.T) {
 	reg := startRegistry(t)
 	e := newEnv(t)
 	pushImage(t, e.client, reg.Addr+"/test/big", "v1", "amd64", "gzip", layerTar(t, "small", 1000), layerTar(t, "big", 8<<20))
-	ref, _ := reference.ParseNormalizedNamed(slowProxy(t, reg.Addr, 4<<20) + "/test/big:v1")
+	ref, _ := reference.ParseNormalizedNamed(testutil.SlowProxy(t, reg.Addr, 4<<20) + "/test/big:v1")
 	midway := make(chan struct{})
 	var once sync.Once
 	progress := func(m jsonstream.Message) {

@@ -43,7 +43,9 @@ hf() {
 
 pss_kb() { local s=0 p; for p in "$@"; do s=$((s + $(awk '/^Pss:/{print $2}' /proc/$p/smaps_rollup 2>/dev/null || echo 0))); done; echo $s; }
 rss_kb() { local s=0 p; for p in "$@"; do s=$((s + $(awk '/^VmRSS:/{print $2}' /proc/$p/status 2>/dev/null || echo 0))); done; echo $s; }
-pids_of() { ps -eo pid=,comm= | awk -v re="$1" '$2 ~ re {print $1}'; }
+# pids_of RE: processes whose name matches RE and whose command line names
+# this run's directory (other engines on the machine are not counted).
+pids_of() { ps -eo pid=,comm=,args= | awk -v re="$1" -v w="$W/" '$2 ~ re && index($0, w) {print $1}'; }
 
 start_berth() {
 	setsid "$BIN/berthd" -H "unix://$W/berth.sock" --data-root "$W/berth/data" --exec-root "$W/berth/exec" \

@@ -70,6 +70,7 @@ func parseFlags(args []string) (config.Config, string, bool, error) {
 	fs.StringArrayVar(&logOpts, "log-opt", nil, "default json-file log option (max-size=20m, max-file=3)")
 	fs.StringVar(&logOptsCSV, "log-opts", "", "default json-file log options, comma-separated (max-size=20m,max-file=3)")
 	fs.StringVarP(&flags.Group, "group", "G", "", "group owning the unix socket (default: docker when it exists)")
+	fs.StringVar(&flags.RegistryAddr, "registry-addr", "", "also serve a private OCI registry on this address (e.g. 127.0.0.1:5000)")
 	fs.StringVar(&flags.RuntimeBinary, "berth-runtime", "", "path of berth-runtime (default: next to berthd, else PATH)")
 	fs.StringArrayVar(&mirrors, "registry-mirror", nil, "preferred Docker Hub mirror (http:// or https:// URL)")
 	fs.StringArrayVar(&insecure, "insecure-registry", nil, "registry (host[:port] or CIDR) reached without TLS verification")
@@ -118,6 +119,7 @@ func applyFlags(fs *pflag.FlagSet, cfg *config.Config, flags config.Config, host
 		"default-runtime":          func() { cfg.DefaultRuntime = flags.DefaultRuntime },
 		"group":                    func() { cfg.Group = flags.Group },
 		"berth-runtime":            func() { cfg.RuntimeBinary = flags.RuntimeBinary },
+		"registry-addr":            func() { cfg.RegistryAddr = flags.RegistryAddr },
 		"max-concurrent-downloads": func() { cfg.MaxConcurrentDownloads = flags.MaxConcurrentDownloads },
 		"max-concurrent-uploads":   func() { cfg.MaxConcurrentUploads = flags.MaxConcurrentUploads },
 	}

@@ -46,6 +46,9 @@ type Config struct {
 	Runtimes       map[string]Runtime `json:"runtimes,omitempty"`
 	LogOpts        map[string]string  `json:"log-opts,omitempty"`
 	Group          string             `json:"group,omitempty"`
+	// RegistryAddr, when set, serves a private OCI registry (berth-registry's
+	// server) on this address, storing under <data-root>/registry.
+	RegistryAddr string `json:"registry-addr,omitempty"`
 	// RuntimeBinary is the berth-runtime executable: the default runtime and
 	// the monitor. Empty means "next to berthd, else in PATH".
 	RuntimeBinary string `json:"berth-runtime,omitempty"`

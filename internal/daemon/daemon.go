@@ -17,6 +17,7 @@ import (
 	"github.com/berthproject/berth/internal/engine"
 	"github.com/berthproject/berth/internal/events"
 	"github.com/berthproject/berth/internal/logging"
+	"github.com/berthproject/berth/internal/registry"
 	"github.com/berthproject/berth/internal/runner/shimrunner"
 	"github.com/berthproject/berth/internal/server"
 	"github.com/berthproject/berth/internal/store"
@@ -90,7 +91,29 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Logger: log, Version: Version, PanicRoute: os.Getenv("BERTH_TEST_PANIC_ROUTE") == "1",
 		System: eng, Events: bus, Containers: eng, Images: engine.NewImages(eng, imgs.store, dist),
 	})
+	if cfg.RegistryAddr != "" {
+		if err := startRegistry(ctx, cfg); err != nil {
+			return err
+		}
+	}
 	return serve(ctx, srv, cfg)
+}
+
+// startRegistry serves the embedded OCI registry until ctx ends. It shares
+// nothing with the engine but the process.
+func startRegistry(ctx context.Context, cfg config.Config) error {
+	reg, err := registry.New(ctx, registry.Config{Addr: cfg.RegistryAddr,
+		Storage: registry.StorageConfig{RootDir: filepath.Join(cfg.DataRoot, "registry")}})
+	if err != nil {
+		return fmt.Errorf("registry: %w", err)
+	}
+	go func() {
+		if err := reg.ListenAndServe(ctx); err != nil {
+			logging.From(ctx).Error("registry stopped", logging.Err(err))
+		}
+	}()
+	logging.From(ctx).Info("registry listening", "addr", cfg.RegistryAddr)
+	return nil
 }
 
 // serve runs the API server on every configured address until ctx ends.

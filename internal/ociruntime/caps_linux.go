@@ -10,16 +10,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// capByName maps "CAP_CHOWN" to its capability, for those this kernel knows.
-func capByName() map[string]capability.Cap {
+// capByName maps "CAP_CHOWN" to its capability, for every capability the
+// library knows; supported reports whether this kernel has it.
+func capByName() (all map[string]capability.Cap, supported func(capability.Cap) bool) {
 	last, _ := capability.LastCap()
-	m := map[string]capability.Cap{}
-	for _, c := range capability.List() {
-		if c <= last {
-			m["CAP_"+strings.ToUpper(c.String())] = c
-		}
+	all = map[string]capability.Cap{}
+	for _, c := range capability.ListKnown() {
+		all["CAP_"+strings.ToUpper(c.String())] = c
 	}
-	return m
+	return all, func(c capability.Cap) bool { return c <= last }
 }
 
 // capSet is the five capability sets of a process, applied to this thread.
@@ -43,14 +42,21 @@ func newCapSet(pc *specs.LinuxCapabilities) (*capSet, error) {
 	if pc == nil {
 		pc = &specs.LinuxCapabilities{}
 	}
-	names := capByName()
+	names, supported := capByName()
 	bound := map[capability.Cap]bool{}
 	for _, cp := range names {
-		bound[cp] = c.Get(capability.BOUNDING, cp)
+		bound[cp] = supported(cp) && c.Get(capability.BOUNDING, cp)
+	}
+	for _, list := range [][]string{pc.Bounding, pc.Effective, pc.Permitted, pc.Inheritable, pc.Ambient} {
+		for _, n := range list {
+			if _, ok := names[strings.ToUpper(n)]; !ok {
+				return nil, fmt.Errorf("capabilities: unknown capability %q", n)
+			}
+		}
 	}
 	set := func(which capability.CapType, list []string) {
 		for _, n := range list {
-			if cp, ok := names[strings.ToUpper(n)]; ok && bound[cp] {
+			if cp := names[strings.ToUpper(n)]; bound[cp] {
 				c.Set(which, cp)
 			}
 		}

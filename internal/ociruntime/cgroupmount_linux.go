@@ -19,6 +19,9 @@ import (
 // namespace (whose root is the container's cgroup). On a pure v2 host it is
 // the cgroup2 filesystem itself. The "ro" option applies to all of it.
 func mountCgroupV1(cfg *initConfig, dest string, o mountOpts) error {
+	if err := cfg.inCgroup(); err != nil {
+		return err
+	}
 	mounts, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup", "cgroup2"))
 	if err != nil {
 		return fmt.Errorf("read host cgroup mounts: %w", err)
@@ -90,10 +93,11 @@ func hierarchyKey(m *mountinfo.Info) string {
 	return strings.Join(keep, ",")
 }
 
-// ownCgroups maps each hierarchy of /proc/self/cgroup to our path in it.
-// init is already in the container's cgroup when this runs.
+// ownCgroups maps each hierarchy of /proc/thread-self/cgroup to our path in
+// it (init joins its cgroup per thread, see cgroups.JoinCurrentThread). init
+// is already in the container's cgroup when this runs.
 func ownCgroups() (map[string]string, error) {
-	f, err := os.Open("/proc/self/cgroup")
+	f, err := os.Open("/proc/thread-self/cgroup")
 	if err != nil {
 		return nil, err
 	}

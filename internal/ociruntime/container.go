@@ -54,7 +54,8 @@ type Container struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Spec        *specs.Spec       `json:"spec"`
 
-	dir string
+	dir     string
+	dirMade bool // by this process: remove it if create fails
 }
 
 var validID = regexp.MustCompile(`^[\w+\-.]+$`)

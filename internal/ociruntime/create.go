@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -58,72 +59,117 @@ func cmdCreate(ctx context.Context, g *globals, args []string) error {
 // create builds container id and returns once its init waits for start.
 func create(ctx context.Context, g *globals, id string, o createOpts) (*Container, *child, error) {
 	ctx = logging.With(ctx, logging.KeyContainerID, id)
-	spec, bundle, err := loadSpec(o.bundle)
+	logging.From(ctx).Debug("create begins")
+	raw, bundle, spec, err := readConfig(o.bundle)
 	if err != nil {
 		return nil, nil, err
+	}
+	logging.From(ctx).Debug("config read")
+	if !selfJoin(spec) {
+		go cgroups.Prime() // overlaps the cgroup-migration grace period with our setup
 	}
 	c, err := newContainer(g.root, id, bundle, spec)
 	if err != nil {
 		return nil, nil, err
 	}
 	logging.From(ctx).Debug("state directory ready")
-	ch, err := startInit(ctx, c, o)
+	ch, err := startInit(ctx, c, o, raw)
 	if err != nil {
-		os.RemoveAll(c.dir)
+		if c.dirMade {
+			os.RemoveAll(c.dir)
+		}
+		if o.pidFile != "" && c.Pid > 0 {
+			os.Remove(o.pidFile)
+		}
 		return nil, nil, fmt.Errorf("container %q: %w", id, err)
-	}
-	if err := finishCreate(c, ch, o.pidFile); err != nil {
-		ch.kill()
-		destroy(ctx, c)
-		return nil, nil, err
 	}
 	logging.From(ctx).Info("container created", "pid", c.Pid)
 	return c, ch, nil
 }
 
-func finishCreate(c *Container, ch *child, pidFile string) error {
-	c.Pid = ch.pid
-	start, _, err := procStat(ch.pid)
+// writeState records init (state.json, --pid-file) while init is still
+// preparing the container: it overlaps init's work; create removes both if
+// init then fails.
+func writeState(c *Container, pid int, pidFile string) error {
+	c.Pid = pid
+	start, _, err := procStat(pid)
 	if err != nil {
-		return fmt.Errorf("container %q: init pid %d: %w", c.ID, ch.pid, err)
+		return fmt.Errorf("container %q: init pid %d: %w", c.ID, pid, err)
 	}
 	c.PidStart, c.Status = start, StatusCreated
 	if err := c.save(); err != nil {
 		return err
 	}
 	if pidFile != "" {
-		if err := atomicWrite(pidFile, []byte(strconv.Itoa(ch.pid)), 0o644); err != nil {
+		if err := atomicWrite(pidFile, []byte(strconv.Itoa(pid)), 0o644); err != nil {
 			return fmt.Errorf("pid file: %w", err)
 		}
 	}
 	return nil
 }
 
-func loadSpec(bundle string) (*specs.Spec, string, error) {
+// earlySpec is the part of config.json needed to fork init: decoding it
+// takes a tenth of a full, cold decode (encoding/json builds its per-type
+// caches on first use, about 1 ms for a whole spec), which then runs while
+// init starts.
+type earlySpec struct {
+	Root    *specs.Root `json:"root"`
+	Process *struct {
+		Terminal bool `json:"terminal"`
+	} `json:"process"`
+	Linux *struct {
+		Namespaces  []specs.LinuxNamespace `json:"namespaces"`
+		UIDMappings []specs.LinuxIDMapping `json:"uidMappings"`
+		GIDMappings []specs.LinuxIDMapping `json:"gidMappings"`
+	} `json:"linux"`
+}
+
+// readConfig reads bundle/config.json and returns its bytes, the absolute
+// bundle, and a skeleton spec (root, process.terminal, namespaces, id maps).
+func readConfig(bundle string) ([]byte, string, *specs.Spec, error) {
 	abs, err := filepath.Abs(bundle)
 	if err != nil {
-		return nil, "", fmt.Errorf("bundle %q: %w", bundle, err)
+		return nil, "", nil, fmt.Errorf("bundle %q: %w", bundle, err)
 	}
 	b, err := os.ReadFile(filepath.Join(abs, "config.json"))
 	if err != nil {
-		return nil, "", fmt.Errorf("bundle %q: read config.json: %w", abs, err)
+		return nil, "", nil, fmt.Errorf("bundle %q: read config.json: %w", abs, err)
 	}
+	var e earlySpec
+	if err := json.Unmarshal(b, &e); err != nil {
+		return nil, "", nil, fmt.Errorf("bundle %q: config.json: %w: %w", abs, err, errdefs.ErrInvalidArgument)
+	}
+	if e.Root == nil || e.Root.Path == "" {
+		return nil, "", nil, fmt.Errorf("bundle %q: config.json: no root.path: %w", abs, errdefs.ErrInvalidArgument)
+	}
+	s := &specs.Spec{Root: e.Root, Linux: &specs.Linux{}}
+	if e.Process != nil {
+		s.Process = &specs.Process{Terminal: e.Process.Terminal}
+	}
+	if e.Linux != nil {
+		s.Linux.Namespaces, s.Linux.UIDMappings, s.Linux.GIDMappings = e.Linux.Namespaces, e.Linux.UIDMappings, e.Linux.GIDMappings
+	}
+	return b, abs, s, nil
+}
+
+// parseSpec is the full decode and validation of config.json.
+func parseSpec(b []byte, bundle string) (*specs.Spec, error) {
 	spec := &specs.Spec{}
 	if err := json.Unmarshal(b, spec); err != nil {
-		return nil, "", fmt.Errorf("bundle %q: config.json: %w: %w", abs, err, errdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("bundle %q: config.json: %w: %w", bundle, err, errdefs.ErrInvalidArgument)
 	}
 	if spec.Linux == nil {
 		spec.Linux = &specs.Linux{}
 	}
 	if err := validateSpec(spec); err != nil {
-		return nil, "", fmt.Errorf("bundle %q: config.json: %w", abs, err)
+		return nil, fmt.Errorf("bundle %q: config.json: %w", bundle, err)
 	}
 	for i, m := range spec.Mounts {
 		if m.Source != "" && !filepath.IsAbs(m.Source) && isBind(m.Type, parseMountOptions(m.Options)) {
-			spec.Mounts[i].Source = filepath.Join(abs, m.Source)
+			spec.Mounts[i].Source = filepath.Join(bundle, m.Source)
 		}
 	}
-	return spec, abs, nil
+	return spec, nil
 }
 
 func validateSpec(spec *specs.Spec) error {
@@ -143,92 +189,151 @@ func validateSpec(spec *specs.Spec) error {
 }
 
 // newContainer makes the state directory and the exec fifo.
+// newContainer returns the record of a new container; nothing is on disk
+// yet (see makeStateDir), but an existing container id is refused early.
 func newContainer(root, id, bundle string, spec *specs.Spec) (*Container, error) {
 	dir, err := containerDir(root, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(root, 0o711); err != nil {
-		return nil, fmt.Errorf("state root %s: %w", root, err)
-	}
-	if err := os.Mkdir(dir, 0o711); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("container %q: %w", id, errdefs.ErrAlreadyExists)
-		}
-		return nil, fmt.Errorf("container %q: state dir: %w", id, err)
+	if _, err := os.Lstat(dir); err == nil {
+		return nil, fmt.Errorf("container %q: %w", id, errdefs.ErrAlreadyExists)
 	}
 	rootfs := spec.Root.Path
 	if !filepath.IsAbs(rootfs) {
 		rootfs = filepath.Join(bundle, rootfs)
 	}
-	c := &Container{
+	return &Container{
 		ID: id, Bundle: bundle, Rootfs: rootfs, Created: time.Now().UTC(),
-		Status: StatusCreating, Annotations: spec.Annotations, Spec: spec, dir: dir,
+		Status: StatusCreating, Spec: spec, dir: dir,
+	}, nil
+}
+
+// makeStateDir creates the state directory and the exec fifo. create runs it
+// while init starts (directory and fifo creation can take milliseconds on a
+// busy ext4); init opens the fifo only once it has its config.
+func (c *Container) makeStateDir() error {
+	if err := os.MkdirAll(filepath.Dir(c.dir), 0o711); err != nil {
+		return fmt.Errorf("state root %s: %w", filepath.Dir(c.dir), err)
 	}
+	if err := os.Mkdir(c.dir, 0o711); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("container %q: %w", c.ID, errdefs.ErrAlreadyExists)
+		}
+		return fmt.Errorf("container %q: state dir: %w", c.ID, err)
+	}
+	c.dirMade = true
 	// 0622 whatever the umask: init opens it for writing after it switched
 	// to the container's user, maybe in a user namespace
-	err = unix.Mkfifo(c.fifoPath(), 0o622)
+	err := unix.Mkfifo(c.fifoPath(), 0o622)
 	if err == nil {
 		err = os.Chmod(c.fifoPath(), 0o622)
 	}
 	if err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("container %q: exec fifo: %w", id, err)
+		return fmt.Errorf("container %q: exec fifo: %w", c.ID, err)
 	}
-	return c, nil
+	return nil
 }
 
-// startInit spawns init for a new container and joins it to its cgroup.
-func startInit(ctx context.Context, c *Container, o createOpts) (*child, error) {
-	spec := c.Spec
-	plan, err := planNamespaces(spec)
+// startInit forks init from the skeleton spec, then decodes the full
+// config.json (raw) while init starts, and starts the cgroup from it.
+func startInit(ctx context.Context, c *Container, o createOpts, raw []byte) (*child, error) {
+	early := c.Spec
+	plan, err := planNamespaces(early)
 	if err != nil {
 		return nil, err
 	}
-	if spec.Process != nil {
-		if err := checkConsole(spec.Process, o.consoleSocket); err != nil {
+	if early.Process != nil {
+		if err := checkConsole(early.Process, o.consoleSocket); err != nil {
 			return nil, err
 		}
 	}
-	mgr, err := newCgroup(c)
+	var cg *pendingCgroup
+	lateConfig := func() (*initConfig, error) {
+		if err := c.makeStateDir(); err != nil {
+			return nil, err
+		}
+		spec, err := parseSpec(raw, c.Bundle)
+		if err != nil {
+			return nil, err
+		}
+		c.Spec, c.Annotations = spec, spec.Annotations
+		cg = startCgroup(ctx, c)
+		if spec.Linux.Seccomp != nil {
+			logging.From(ctx).Debug("linux.seccomp is not supported yet; ignored")
+		}
+		return &initConfig{
+			ID: c.ID, Spec: spec, Rootfs: c.Rootfs, Process: spec.Process, NoPivot: o.noPivot, FifoPath: c.fifoPath(),
+			NewCgroupNS: plan.newCgroup, NewNetNS: plan.has(unix.CLONE_NEWNET),
+			NewUserNS: plan.has(unix.CLONE_NEWUSER), NewMountNS: plan.has(unix.CLONE_NEWNS),
+			NewUTSNS: plan.has(unix.CLONE_NEWUTS),
+		}, nil
+	}
+	ch, err := spawn(ctx, spawnOpts{
+		lateConfig: lateConfig, plan: plan, preserveFDs: o.preserveFDs, consoleSocket: o.consoleSocket,
+		uidMaps: early.Linux.UIDMappings, gidMaps: early.Linux.GIDMappings,
+		cgroup:   func(pid int) (map[string]string, error) { return cg.join(pid) },
+		prepared: func(pid int) error { return writeState(c, pid, o.pidFile) },
+	})
 	if err != nil {
-		return nil, err
-	}
-	// the cgroup is made while init starts; init joins it once it exists
-	var createErr error
-	made := make(chan struct{})
-	go func() { createErr = mgr.Create(); close(made) }()
-	cfg := &initConfig{
-		ID: c.ID, Spec: spec, Rootfs: c.Rootfs, Process: spec.Process, NoPivot: o.noPivot,
-		NewCgroupNS: plan.newCgroup, NewNetNS: plan.has(unix.CLONE_NEWNET),
-		NewUserNS: plan.has(unix.CLONE_NEWUSER), NewMountNS: plan.has(unix.CLONE_NEWNS),
-		NewUTSNS: plan.has(unix.CLONE_NEWUTS),
-	}
-	so := spawnOpts{
-		cfg: cfg, plan: plan, preserveFDs: o.preserveFDs, consoleSocket: o.consoleSocket,
-		fifo: c.fifoPath(), uidMaps: spec.Linux.UIDMappings, gidMaps: spec.Linux.GIDMappings,
-		joinCgroup: func(pid int) error {
-			if <-made; createErr != nil {
-				return createErr
-			}
-			if err := mgr.AddPid(pid); err != nil {
-				return err
-			}
-			logging.From(ctx).Debug("cgroup joined")
-			c.CgroupPaths = mgr.Paths()
-			return nil
-		},
-	}
-	if spec.Linux.Seccomp != nil {
-		logging.From(ctx).Debug("linux.seccomp is not supported yet; ignored")
-	}
-	ch, err := spawn(ctx, so)
-	if err != nil {
-		<-made
-		mgr.Destroy()
+		if cg != nil {
+			cg.destroy()
+		}
 		return nil, err
 	}
 	return ch, nil
+}
+
+// pendingCgroup is a cgroup being made in the background while init starts.
+type pendingCgroup struct {
+	log  *slog.Logger
+	c    *Container
+	mgr  *cgroups.Manager
+	made chan struct{}
+	err  error
+}
+
+// startCgroup builds the manager and creates the cgroup in the background
+// (a cold manager alone costs about a millisecond of mountinfo parsing).
+func startCgroup(ctx context.Context, c *Container) *pendingCgroup {
+	p := &pendingCgroup{log: logging.From(ctx), c: c, made: make(chan struct{})}
+	go func() {
+		defer close(p.made)
+		if p.mgr, p.err = newCgroup(c); p.err == nil {
+			p.err = p.mgr.Create()
+		}
+	}()
+	return p
+}
+
+// join is spawnOpts.cgroup: once the cgroup exists, either hand init the
+// paths to join itself or move it there by pid.
+func (p *pendingCgroup) join(pid int) (map[string]string, error) {
+	if <-p.made; p.err != nil {
+		return nil, p.err
+	}
+	p.c.CgroupPaths = p.mgr.Paths()
+	if selfJoin(p.c.Spec) {
+		return p.c.CgroupPaths, nil
+	}
+	if err := p.mgr.AddPid(pid); err != nil {
+		return nil, err
+	}
+	p.log.Debug("cgroup joined")
+	return nil, nil
+}
+
+func (p *pendingCgroup) destroy() {
+	if <-p.made; p.mgr != nil {
+		p.mgr.Destroy()
+	}
+}
+
+// selfJoin reports whether init joins its cgroup itself (see
+// cgroups.JoinCurrentThread): on cgroup v1 without a user namespace (a
+// mapped root cannot write the host's cgroup files).
+func selfJoin(spec *specs.Spec) bool {
+	return cgroups.ThreadJoinable() && !hasNamespace(spec, specs.UserNamespace)
 }
 
 func newCgroup(c *Container) (*cgroups.Manager, error) {

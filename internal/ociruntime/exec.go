@@ -74,10 +74,15 @@ func execIn(ctx context.Context, c *Container, p *specs.Process, o execOpts) err
 	if err != nil {
 		return fmt.Errorf("container %q: %w", c.ID, err)
 	}
+	go cgroups.Prime()
 	cfg := &initConfig{ID: c.ID, Exec: true, Spec: c.Spec, Process: p}
 	ch, err := spawn(ctx, spawnOpts{
 		cfg: cfg, plan: execPlan(c.Spec, c.Pid), preserveFDs: o.preserveFDs,
-		consoleSocket: o.consoleSocket, joinCgroup: m.AddPid,
+		// the exec'd process is moved by pid: it is already in the
+		// container's mount namespace, where the host cgroup paths are not
+		consoleSocket: o.consoleSocket, cgroup: func(pid int) (map[string]string, error) {
+			return nil, m.AddPid(pid)
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("container %q: exec: %w", c.ID, err)

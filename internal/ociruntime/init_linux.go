@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/berthproject/berth/internal/ociruntime/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -37,15 +38,23 @@ func initMain() int {
 		return 1
 	}
 	cfg := m.Config
+	cfg.inCgroup = cgroupWaiter(sc)
 	// our fd table in the host's procfs, opened before the root changes: the
 	// fifo is reopened through it (the container may have no /proc)
 	fdDir, err := unix.Open("/proc/self/fd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err == nil && cfg.FifoPath != "" {
+		cfg.FifoFd, err = unix.Open(cfg.FifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
+	}
 	if err != nil {
-		sc.send(syncMsg{Type: msgError, Error: fmt.Sprintf("open /proc/self/fd: %v", err)})
+		sc.send(syncMsg{Type: msgError, Error: fmt.Sprintf("open exec fifo: %v", err)})
 		return 1
 	}
 	p, err := setupInit(cfg)
 	if err != nil {
+		sc.send(syncMsg{Type: msgError, Error: err.Error()})
+		return 1
+	}
+	if err := cfg.inCgroup(); err != nil {
 		sc.send(syncMsg{Type: msgError, Error: err.Error()})
 		return 1
 	}
@@ -59,6 +68,26 @@ func initMain() int {
 	}
 	sock.Close()
 	return waitStartAndExec(cfg, fdDir, p)
+}
+
+// cgroupWaiter returns inCgroup for initConfig: the first call reads the
+// parent's "cgroup" message.
+func cgroupWaiter(sc *syncConn) func() error {
+	var done bool
+	var err error
+	return func() error {
+		if !done {
+			done = true
+			var m syncMsg
+			if m, err = sc.recv(); err == nil && m.Type != msgCgroup {
+				err = fmt.Errorf("sync socket: want cgroup message, got %q", m.Type)
+			}
+			if err == nil && m.Paths != nil {
+				err = cgroups.JoinCurrentThread(m.Paths)
+			}
+		}
+		return err
+	}
 }
 
 // waitStartAndExec blocks on the exec fifo until `start`, then execs.
@@ -89,6 +118,9 @@ func waitStartAndExec(cfg *initConfig, fdDir int, p *execTarget) int {
 func setupInit(cfg *initConfig) (*execTarget, error) {
 	unix.Umask(0)
 	if cfg.NewCgroupNS {
+		if err := cfg.inCgroup(); err != nil {
+			return nil, err
+		}
 		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 			return nil, fmt.Errorf("unshare cgroup namespace: %w", err)
 		}
@@ -126,7 +158,7 @@ func setupContainer(cfg *initConfig) error {
 	if !ownMounts {
 		// the host's mount namespace: mounting there would leak into the
 		// host, so the container only gets its root (chroot) and no mounts
-		if err := chrootOnly(cfg.Rootfs); err != nil {
+		if err := chrootOnly(cfg); err != nil {
 			return err
 		}
 	} else if err := prepareRootfs(cfg); err != nil {

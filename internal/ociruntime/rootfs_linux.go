@@ -24,6 +24,38 @@ func prepareRootfs(cfg *initConfig) error {
 		}
 		prop = v
 	}
+	if err := bindRootfs(rootfs, prop); err != nil {
+		return err
+	}
+	for _, m := range spec.Mounts {
+		if err := mountEntry(cfg, m); err != nil {
+			return fmt.Errorf("mount %s (%s) on %s: %w", m.Source, m.Type, m.Destination, err)
+		}
+	}
+	if err := setupDev(cfg); err != nil {
+		return err
+	}
+	// the cgroup paths are host paths: join before the host root goes away
+	if err := cfg.inCgroup(); err != nil {
+		return err
+	}
+	if cfg.NoPivot {
+		return moveRoot(rootfs)
+	}
+	if err := pivotRoot(rootfs); err != nil {
+		return err
+	}
+	if spec.Linux.RootfsPropagation != "" {
+		if err := unix.Mount("", "/", "", prop, ""); err != nil {
+			return fmt.Errorf("set / propagation: %w", err)
+		}
+	}
+	return nil
+}
+
+// bindRootfs sets the propagation of the whole tree and binds rootfs on
+// itself (pivot_root wants a mount point).
+func bindRootfs(rootfs string, prop uintptr) error {
 	if err := unix.Mount("", "/", "", prop, ""); err != nil {
 		return fmt.Errorf("set / propagation: %w", err)
 	}
@@ -41,25 +73,6 @@ func prepareRootfs(cfg *initConfig) error {
 	if special {
 		if err := unix.Mount("", rootfs, "", unix.MS_PRIVATE, ""); err != nil {
 			return fmt.Errorf("make rootfs private: %w", err)
-		}
-	}
-	for _, m := range spec.Mounts {
-		if err := mountEntry(cfg, m); err != nil {
-			return fmt.Errorf("mount %s (%s) on %s: %w", m.Source, m.Type, m.Destination, err)
-		}
-	}
-	if err := setupDev(cfg); err != nil {
-		return err
-	}
-	if cfg.NoPivot {
-		return moveRoot(rootfs)
-	}
-	if err := pivotRoot(rootfs); err != nil {
-		return err
-	}
-	if spec.Linux.RootfsPropagation != "" {
-		if err := unix.Mount("", "/", "", prop, ""); err != nil {
-			return fmt.Errorf("set / propagation: %w", err)
 		}
 	}
 	return nil
@@ -212,7 +225,11 @@ func moveRoot(rootfs string) error {
 
 // chrootOnly enters rootfs without any mount, for a spec that keeps the
 // runtime's mount namespace.
-func chrootOnly(rootfs string) error {
+func chrootOnly(cfg *initConfig) error {
+	if err := cfg.inCgroup(); err != nil {
+		return err
+	}
+	rootfs := cfg.Rootfs
 	if err := unix.Chroot(rootfs); err != nil {
 		return fmt.Errorf("chroot %s: %w", rootfs, err)
 	}

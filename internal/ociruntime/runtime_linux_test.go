@@ -226,6 +226,20 @@ func TestPidsLimit(t *testing.T) {
 	}
 }
 
+// TestMinimalSpec runs a spec with only /proc mounted (no /sys/fs/cgroup
+// mount, no masked paths): init must still join its cgroup before pivot_root.
+func TestMinimalSpec(t *testing.T) {
+	e := newEnv(t)
+	e.spec([]string{"sh", "-c", "cat /proc/self/cgroup"}, nil, func(s *specs.Spec) {
+		s.Mounts = s.Mounts[:1]
+		s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = nil, nil
+	})
+	out, stderr, code := e.run("run", "-b", e.bundle, e.id)
+	if code != 0 || !strings.Contains(out, ":pids:/berth-test/"+e.id+"\n") {
+		t.Errorf("exit %d, out %q, stderr %q", code, out, stderr)
+	}
+}
+
 func TestNoPivot(t *testing.T) {
 	e := newEnv(t)
 	e.spec([]string{"sh", "-c", "test -x /bin/busybox && echo ok"}, nil, nil)
@@ -299,5 +313,26 @@ func TestUserNamespace(t *testing.T) {
 	want := "0\n         0     100000      65536\ndevnull-ok\n"
 	if code != 0 || out != want {
 		t.Errorf("exit %d, out %q, want %q, stderr %q", code, out, want, stderr)
+	}
+}
+
+// TestPreserveFDs passes the caller's fd 3 to the container process.
+func TestPreserveFDs(t *testing.T) {
+	e := newEnv(t)
+	e.spec([]string{"sh", "-c", "echo through-fd3 >&3"}, nil, nil)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.cmd("run", "--preserve-fds", "1", "-b", e.bundle, e.id)
+	c.ExtraFiles = []*os.File{w}
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("run: %v: %s", err, out)
+	}
+	w.Close()
+	b := make([]byte, 64)
+	n, _ := r.Read(b)
+	if string(b[:n]) != "through-fd3\n" {
+		t.Errorf("fd 3 got %q", b[:n])
 	}
 }

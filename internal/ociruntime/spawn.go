@@ -22,15 +22,20 @@ const initFdEnv = "_BERTH_INIT_FD"
 
 // spawnOpts describes one init to start (see sync.go).
 type spawnOpts struct {
+	// cfg is init's configuration; lateConfig, if set, builds it once init
+	// is forked (create decodes the full config.json while init starts).
 	cfg           *initConfig
+	lateConfig    func() (*initConfig, error)
 	plan          nsPlan
 	uidMaps       []specs.LinuxIDMapping
 	gidMaps       []specs.LinuxIDMapping
 	preserveFDs   int
 	consoleSocket string
-	fifo          string // create only
-	// joinCgroup puts the new process into its cgroup before it gets its config.
-	joinCgroup func(pid int) error
+	// cgroup puts the new process into its cgroup, or returns the v1 paths
+	// that init joins itself (see cgroups.JoinCurrentThread).
+	cgroup func(pid int) (map[string]string, error)
+	// prepared, if set, runs once init has its cgroup, while it works.
+	prepared func(pid int) error
 }
 
 // child is a started init: pid is its host pid; cmd is our direct child,
@@ -69,11 +74,12 @@ func spawn(ctx context.Context, o spawnOpts) (*child, error) {
 		return nil, err
 	}
 	defer parentEnd.Close()
-	cmd, closeAfterStart, err := initCommand(o, childEnd)
+	cmd, fds, closeAfterStart, err := initCommand(o, childEnd)
 	if err != nil {
 		childEnd.Close()
 		return nil, err
 	}
+	logging.From(ctx).Debug("forking init")
 	err = cmd.Start()
 	for _, f := range closeAfterStart {
 		f.Close()
@@ -83,6 +89,13 @@ func spawn(ctx context.Context, o spawnOpts) (*child, error) {
 	}
 	ch := &child{pid: cmd.Process.Pid, direct: true, cmd: cmd}
 	sc := newSyncConn(parentEnd)
+	if o.lateConfig != nil {
+		if o.cfg, err = o.lateConfig(); err != nil {
+			ch.kill() // init (or the nsenter intermediate); a forked init sees EOF
+			return nil, err
+		}
+	}
+	o.cfg.ConsoleFd = fds.console
 	if err := handshake(ctx, o, ch, sc); err != nil {
 		ch.kill()
 		return nil, err
@@ -103,13 +116,29 @@ func handshake(ctx context.Context, o spawnOpts, ch *child, sc *syncConn) error 
 		ch.pid, ch.direct = m.Pid, false
 	}
 	logging.From(ctx).Debug("init started", "pid", ch.pid)
-	if o.joinCgroup != nil {
-		if err := o.joinCgroup(ch.pid); err != nil {
+	// init prepares the rootfs while we move it into its cgroup (the first
+	// cgroup migration can wait for an RCU grace period); it waits for the
+	// "cgroup" message before anything that needs its cgroup, and before exec
+	if err := sc.send(syncMsg{Type: msgConfig, Config: o.cfg}); err != nil {
+		return err
+	}
+	var paths map[string]string
+	if o.cgroup != nil {
+		var err error
+		if paths, err = o.cgroup(ch.pid); err != nil {
 			return err
 		}
 	}
-	if err := sc.send(syncMsg{Type: msgConfig, Config: o.cfg}); err != nil {
+	if err := sc.send(syncMsg{Type: msgCgroup, Paths: paths}); err != nil {
+		if m, rerr := sc.recv(); rerr != nil || m.Type == msgError {
+			return initError("init", rerr, ch) // init failed first: report why
+		}
 		return err
+	}
+	if o.prepared != nil {
+		if err := o.prepared(ch.pid); err != nil {
+			return err
+		}
 	}
 	m, err := sc.recv()
 	logging.From(ctx).Debug("init answered", "type", m.Type)
@@ -144,10 +173,13 @@ func describeWait(ws unix.WaitStatus) string {
 	return "exit status " + strconv.Itoa(ws.ExitStatus())
 }
 
+// initFds are the numbers of init's extra fds (-1: none).
+type initFds struct{ console int }
+
 // initCommand builds the re-exec of /proc/self/exe init. Extra fds, in order:
 // the caller's preserved fds (3..3+N-1, kept for the container), the sync
-// socket, the exec fifo (O_PATH), the console socket.
-func initCommand(o spawnOpts, syncEnd *os.File) (*exec.Cmd, []*os.File, error) {
+// socket, the console socket.
+func initCommand(o spawnOpts, syncEnd *os.File) (*exec.Cmd, initFds, []*os.File, error) {
 	cmd := exec.Command("/proc/self/exe", "init")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	for i := 0; i < o.preserveFDs; i++ {
@@ -156,24 +188,16 @@ func initCommand(o spawnOpts, syncEnd *os.File) (*exec.Cmd, []*os.File, error) {
 	closeAfter := []*os.File{syncEnd}
 	syncFd := 3 + len(cmd.ExtraFiles)
 	cmd.ExtraFiles = append(cmd.ExtraFiles, syncEnd)
-	cmd.Env = []string{initFdEnv + "=" + strconv.Itoa(syncFd)}
-	o.cfg.FifoFd, o.cfg.ConsoleFd = -1, -1
-	if o.fifo != "" {
-		f, err := os.OpenFile(o.fifo, unix.O_PATH|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return nil, closeAfter, fmt.Errorf("open exec fifo: %w", err)
-		}
-		closeAfter = append(closeAfter, f)
-		o.cfg.FifoFd = 3 + len(cmd.ExtraFiles)
-		cmd.ExtraFiles = append(cmd.ExtraFiles, f)
-	}
+	// init is short-lived and single-threaded in spirit: no GC, one P
+	cmd.Env = []string{initFdEnv + "=" + strconv.Itoa(syncFd), "GOGC=off", "GOMAXPROCS=1"}
+	fds := initFds{console: -1}
 	if o.consoleSocket != "" {
 		f, err := dialConsole(o.consoleSocket)
 		if err != nil {
-			return nil, closeAfter, err
+			return nil, fds, closeAfter, err
 		}
 		closeAfter = append(closeAfter, f)
-		o.cfg.ConsoleFd = 3 + len(cmd.ExtraFiles)
+		fds.console = 3 + len(cmd.ExtraFiles)
 		cmd.ExtraFiles = append(cmd.ExtraFiles, f)
 	}
 	if len(o.plan.joins) > 0 {
@@ -188,7 +212,7 @@ func initCommand(o spawnOpts, syncEnd *os.File) (*exec.Cmd, []*os.File, error) {
 		// capability (host root is not mapped inside)
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
 	}
-	return cmd, closeAfter, nil
+	return cmd, fds, closeAfter, nil
 }
 
 func socketPair() (*os.File, *os.File, error) {

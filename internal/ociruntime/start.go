@@ -58,10 +58,7 @@ func start(ctx context.Context, c *Container) error {
 	if string(msg) != "0" {
 		return fmt.Errorf("container %q: start: %s", c.ID, msg[1:])
 	}
-	c.Status = StatusRunning
-	if err := c.save(); err != nil {
-		return err
-	}
+	// state.json is not rewritten: the status is derived from the fifo, gone now
 	logging.From(ctx).Info("container started", logging.KeyContainerID, c.ID, "pid", c.Pid)
 	return nil
 }

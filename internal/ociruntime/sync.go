@@ -16,56 +16,72 @@ import (
 //
 //	parent (create)                                child (init)
 //	───────────────                                ────────────
-//	socketpair(sync), mkfifo(exec.fifo)
+//	read config.json's root and namespaces only
+//	socketpair(sync)
 //	clone(new ns flags, uid/gid maps)
 //	  + execve(/proc/self/exe init) ─────────────▶ [nsenter constructor, C, before Go starts:
 //	                                                 setns() every joined namespace;
 //	                                                 pid ns joined → clone(CLONE_PARENT),
 //	                                                 the intermediate reports and exits]
 //	                               ◀───────────── {"type":"pid","pid":N}   only if a pid ns was joined
-//	cgroup: mkdir, write N to cgroup.procs,
-//	  apply resources
-//	{"type":"config", initConfig} ───────────────▶ unshare(cgroup ns) if new
+//	while init's Go runtime starts: mkdir the
+//	  state dir, mkfifo(exec.fifo), full decode
+//	  of config.json; cgroup creation (mkdir,
+//	  resources) begins in the background
+//	{"type":"config", initConfig} ───────────────▶ open(exec.fifo, O_PATH), open(/proc/self/fd);
 //	                                                 rootfs: propagation, bind, mounts, /dev,
 //	                                                 pivot_root; console (pty master sent over the
 //	                                                 console socket, SCM_RIGHTS); hostname, sysctls,
 //	                                                 lo up, masked/readonly paths, rlimits,
 //	                                                 oom_score_adj, no_new_privs, user, caps, cwd;
 //	                                                 resolve args[0] in the container's PATH
+//	cgroup created; on v2 or with a user
+//	  namespace: write N to cgroup.procs
+//	{"type":"cgroup","paths":{...}} ─────────────▶ awaited before unshare(cgroup ns), before a
+//	                                                 "cgroup" mount (it binds init's own cgroup),
+//	                                                 before pivot_root and before "ready"; on v1
+//	                                                 init's thread joins the paths itself ("0" >
+//	                                                 tasks: no RCU grace period, unlike moving a
+//	                                                 process by pid)
+//	write state.json, --pid-file (while init
+//	  works; removed if it fails)
 //	                               ◀───────────── {"type":"ready"}  or  {"type":"error","error":"..."}
-//	write state.json + --pid-file, exit             open(exec.fifo, O_WRONLY|O_CLOEXEC) blocks
-//	                                                 (reopened from its O_PATH fd through the
-//	                                                  host /proc/self/fd opened at the start)
-//	(init is reparented to the caller's
-//	 subreaper: no process stays in between)
+//	exit                                            open(exec.fifo, O_WRONLY|O_CLOEXEC) blocks
+//	(init is reparented to the caller's              (reopened from its O_PATH fd through the
+//	 subreaper: no process stays in between)          host /proc/self/fd opened at the start)
 //
 //	start                                           init
 //	open(exec.fifo, O_RDONLY) ─────────────────────▶ open returns; write "0"; execve(args)
 //	read "0", then read to EOF:                      the fifo fd is O_CLOEXEC, so a successful
 //	  EOF → started; more bytes → the               execve closes it (EOF for start); a failed
 //	  execve error text: start fails                 one writes the error text, then exit(127)
-//	unlink(exec.fifo), update state.json
+//	unlink(exec.fifo) (status is now "running")
 //
 // exec follows the same path with every namespace of the container joined
 // (so the constructor always forks when the container has a pid ns) and the
-// cgroup joined instead of created; init does no rootfs work, sends nothing
-// on success, and execs with the sync socket O_CLOEXEC: EOF without an error
-// message means the process is running.
+// process moved into the existing cgroup by pid (it is already in the
+// container's mount namespace, where the host's cgroup files are not); init
+// does no rootfs work, waits for "cgroup", sends nothing on success, and
+// execs with the sync socket O_CLOEXEC: EOF without an error message means
+// the process is running.
 
 // Message types on the sync socket.
 const (
 	msgPid    = "pid"
 	msgConfig = "config"
+	msgCgroup = "cgroup"
 	msgReady  = "ready"
 	msgError  = "error"
 )
 
 // syncMsg is one line of the exchange.
 type syncMsg struct {
-	Type   string      `json:"type"`
-	Pid    int         `json:"pid,omitempty"`
-	Error  string      `json:"error,omitempty"`
-	Config *initConfig `json:"config,omitempty"`
+	Type string `json:"type"`
+	Pid  int    `json:"pid,omitempty"`
+	// Paths, in a cgroup message, are the v1 cgroups init must join itself.
+	Paths  map[string]string `json:"paths,omitempty"`
+	Error  string            `json:"error,omitempty"`
+	Config *initConfig       `json:"config,omitempty"`
 }
 
 // initConfig is what init needs to build the container or the exec'd process.
@@ -84,9 +100,16 @@ type initConfig struct {
 	NewUserNS   bool `json:"newUserNS,omitempty"`
 	NewMountNS  bool `json:"newMountNS,omitempty"`
 	NewUTSNS    bool `json:"newUTSNS,omitempty"`
-	// File descriptor numbers in init.
-	FifoFd    int `json:"fifoFd"`
+	// FifoPath is the exec fifo (create only); init opens it O_PATH first
+	// thing, while the host's paths are still there, into FifoFd.
+	FifoPath string `json:"fifoPath,omitempty"`
+	FifoFd   int    `json:"-"`
+	// ConsoleFd is the console socket's fd number in init (-1: none).
 	ConsoleFd int `json:"consoleFd"`
+
+	// inCgroup (init side) blocks until the parent reports that init is in
+	// its cgroup; later calls return at once.
+	inCgroup func() error
 }
 
 // syncConn is one end of the sync socket.

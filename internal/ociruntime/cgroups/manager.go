@@ -3,6 +3,8 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/berthproject/berth/errdefs"
 	"github.com/opencontainers/cgroups"
@@ -33,12 +35,28 @@ func New(path string, res *cgroups.Resources) (*Manager, error) {
 	if cgroups.IsCgroup2UnifiedMode() {
 		m, err = fs2.NewManager(cg, "")
 	} else {
-		m, err = fs.NewManager(cg, nil)
+		m, err = newV1(cg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cgroup %s: %w", path, err)
 	}
 	return &Manager{m: m, res: res}, nil
+}
+
+// newV1 is the v1 manager without the hybrid-mode unified hierarchy ("" in
+// the paths): no controller berth uses lives there, and it is the only
+// hierarchy a thread cannot join on its own (see JoinCurrentThread).
+func newV1(cg *cgroups.Cgroup) (cgroups.Manager, error) {
+	m, err := fs.NewManager(cg, nil)
+	if err != nil {
+		return nil, err
+	}
+	paths := m.GetPaths()
+	if _, ok := paths[""]; !ok {
+		return m, nil
+	}
+	delete(paths, "")
+	return fs.NewManager(cg, paths)
 }
 
 // NewV2 returns a cgroup v2 manager of the directory dir, whatever the host's
@@ -78,6 +96,35 @@ func (m *Manager) Apply(pid int) error {
 	}
 	if err := m.m.Set(m.res); err != nil {
 		return fmt.Errorf("cgroup: set resources: %w", err)
+	}
+	return nil
+}
+
+// ThreadJoinable reports whether a process can join its cgroup itself with
+// JoinCurrentThread (cgroup v1) instead of being moved by pid.
+func ThreadJoinable() bool { return !cgroups.IsCgroup2UnifiedMode() }
+
+// JoinCurrentThread moves the calling OS thread (not its whole process)
+// into the v1 cgroups at paths, by writing "0" to each "tasks" file. Unlike
+// a process migration (a pid written to cgroup.procs), moving the current
+// thread does not take the kernel's cgroup_threadgroup_rwsem for writing,
+// whose first taker waits for an RCU grace period (10+ ms here). berth-runtime
+// init calls it on the locked thread that later execs, so the container's
+// process starts in the cgroup; the init's other threads die at execve.
+func JoinCurrentThread(paths map[string]string) error {
+	for name, dir := range paths {
+		if name == "" {
+			return fmt.Errorf("cgroup: a thread cannot join the v2 hierarchy on its own: %w", errdefs.ErrInvalidArgument)
+		}
+		f, err := os.OpenFile(filepath.Join(dir, "tasks"), os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("cgroup: join %s: %w", dir, err)
+		}
+		_, err = f.WriteString("0")
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("cgroup: join %s: %w", dir, err)
+		}
 	}
 	return nil
 }
@@ -154,4 +201,29 @@ func (m *Manager) Destroy() error {
 		return fmt.Errorf("cgroup: remove: %w", err)
 	}
 	return nil
+}
+
+// Prime moves the calling process into the cgroup it is already in: a no-op
+// migration whose only effect is to start the kernel's RCU grace period for
+// cgroup_threadgroup_rwsem. The first migration after an idle period waits
+// for that grace period (5-15 ms here); AddPid shortly after then finds it
+// passed. create (when init cannot join by itself: v2, user namespaces) and
+// exec run Prime in the background while they prepare the process.
+// Errors are ignored: this is only a latency optimisation.
+func Prime() {
+	var dir string
+	if cgroups.IsCgroup2UnifiedMode() {
+		own, err := cgroups.ParseCgroupFile("/proc/self/cgroup")
+		if err != nil {
+			return
+		}
+		dir = filepath.Join("/sys/fs/cgroup", own[""])
+	} else {
+		p, err := cgroups.GetOwnCgroupPath("pids")
+		if err != nil {
+			return
+		}
+		dir = p
+	}
+	cgroups.WriteCgroupProc(dir, os.Getpid())
 }

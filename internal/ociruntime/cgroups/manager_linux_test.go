@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -149,5 +150,53 @@ func TestV2Inner(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); err == nil {
 		t.Errorf("%s left behind", dir)
+	}
+}
+
+// TestJoinCurrentThread moves one locked OS thread into a new v1 cgroup the
+// way berth-runtime init does, checks it, and moves it back the same way.
+func TestJoinCurrentThread(t *testing.T) {
+	testutil.RequirePrivileged(t, testutil.NeedCgroups)
+	if !ThreadJoinable() {
+		t.Skip("cgroup v2 host: processes are moved by pid")
+	}
+	path := fmt.Sprintf("/berth-test/thread-%d", time.Now().UnixNano())
+	res, _ := Resources(nil, nil)
+	m, err := New(path, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.Paths()[""]; ok {
+		t.Errorf("v1 paths include the hybrid unified hierarchy: %v", m.Paths())
+	}
+	got := make(chan string, 1)
+	back := map[string]string{} // the hierarchy roots: where this test runs
+	for k, p := range m.Paths() {
+		back[k] = strings.TrimSuffix(p, path)
+	}
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := JoinCurrentThread(m.Paths()); err != nil {
+			got <- err.Error()
+			return
+		}
+		b, _ := os.ReadFile("/proc/thread-self/cgroup")
+		if err := JoinCurrentThread(back); err != nil {
+			t.Errorf("move back: %v", err)
+		}
+		got <- string(b)
+	}()
+	if out := <-got; !strings.Contains(out, ":memory:"+path+"\n") || !strings.Contains(out, ":pids:"+path+"\n") {
+		t.Errorf("/proc/thread-self/cgroup after join:\n%s", out)
+	}
+	if err := m.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range m.Paths() {
+		os.Remove(filepath.Dir(p))
 	}
 }

@@ -150,6 +150,7 @@ main() {
 		printf '%-6s push %6.2f s = %5.0f MiB/s (runs:%s)\n' "$e" "$push" "$(python3 -c "print($SIZE_MB/$push)")" "${PUSH[$e]}"
 		printf '%-6s pull %6.2f s = %5.0f MiB/s (runs:%s)\n' "$e" "$pull" "$(python3 -c "print($SIZE_MB/$pull)")" "${PULL[$e]}"
 	done
+	printf 'berthd peak RSS over the runs (VmHWM): %s MiB\n' "$(( $(awk '/VmHWM/{print $2}' /proc/"$(cat "$W/berth.pid")"/status) / 1024 ))"
 	if [ "${#ENGINES[@]}" = 2 ]; then
 		python3 -c "import sys; dp,bp,dl,bl=map(float,sys.argv[1:]); print(f'berth vs docker: push {dp/bp:.2f}x, pull {dl/bl:.2f}x')" \
 			"$(median ${PUSH[docker]})" "$(median ${PUSH[berth]})" "$(median ${PULL[docker]})" "$(median ${PULL[berth]})"

@@ -100,6 +100,11 @@ func TestPullPlatform(t *testing.T) {
 	arm := pushImage(t, e.client, reg.Addr+"/test/multi", "", "arm64", "gzip", layerTar(t, "arm", 1000))
 	idx := pushIndex(t, e.client, reg.Addr+"/test/multi", "latest", amd, arm)
 	ref := reg.Addr + "/test/multi"
+	named, _ := reference.ParseNormalizedNamed(ref + ":latest")
+	di, err := e.svc.Inspect(t.Context(), named, remote.Credentials{})
+	if err != nil || di.Descriptor.Digest != idx || len(di.Platforms) != 2 || di.Platforms[1].Architecture != "arm64" {
+		t.Fatalf("inspect index: %v %+v", err, di)
+	}
 	if _, err := e.pull(ref, PullOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +123,11 @@ func TestPullPlatform(t *testing.T) {
 		t.Fatalf("s390x: %v", err)
 	}
 	single := pushImage(t, e.client, reg.Addr+"/test/single", "v1", "amd64", "gzip", layerTar(t, "s", 10))
-	_ = single
+	named, _ = reference.ParseNormalizedNamed(reg.Addr + "/test/single:v1")
+	if di, err := e.svc.Inspect(t.Context(), named, remote.Credentials{}); err != nil || di.Descriptor.Digest != single.manifest.Digest ||
+		len(di.Platforms) != 1 || di.Platforms[0].Architecture != "amd64" {
+		t.Fatalf("inspect manifest: %v %+v", err, di)
+	}
 	if _, err := e.pull(reg.Addr+"/test/single:v1", PullOptions{Platform: &ocispec.Platform{OS: "linux", Architecture: "arm64"}}); !errdefs.IsNotFound(err) ||
 		!strings.Contains(err.Error(), "does not match the specified platform: wanted linux/arm64, actual: linux/amd64") {
 		t.Fatalf("platform mismatch: %v", err)

@@ -194,21 +194,7 @@ func (a *authorizer) fetchToken(ctx context.Context, ch challenge, scopes []stri
 
 func (a *authorizer) tokenRequest(ctx context.Context, realm *url.URL, service string, scopes []string, offline bool) (*http.Request, error) {
 	if a.creds.IdentityToken != "" {
-		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {a.creds.IdentityToken},
-			"client_id": {clientID}, "access_type": {"offline"}}
-		if service != "" {
-			form.Set("service", service)
-		}
-		if len(scopes) > 0 {
-			form.Set("scope", strings.Join(scopes, " "))
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, realm.String(), strings.NewReader(form.Encode()))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("User-Agent", a.userAgent)
-		return req, nil
+		return a.refreshRequest(ctx, realm, service, scopes)
 	}
 	q := realm.Query()
 	if service != "" {
@@ -231,5 +217,24 @@ func (a *authorizer) tokenRequest(ctx context.Context, realm *url.URL, service s
 	if a.creds.Username != "" || a.creds.Password != "" {
 		req.SetBasicAuth(a.creds.Username, a.creds.Password)
 	}
+	return req, nil
+}
+
+// refreshRequest is the OAuth2 refresh grant for an identity token.
+func (a *authorizer) refreshRequest(ctx context.Context, realm *url.URL, service string, scopes []string) (*http.Request, error) {
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {a.creds.IdentityToken},
+		"client_id": {clientID}, "access_type": {"offline"}}
+	if service != "" {
+		form.Set("service", service)
+	}
+	if len(scopes) > 0 {
+		form.Set("scope", strings.Join(scopes, " "))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, realm.String(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("User-Agent", a.userAgent)
 	return req, nil
 }

@@ -136,6 +136,3 @@ func DigestMismatch(what string, want, got digest.Digest) error {
 func digestMismatch(what string, want, got digest.Digest) error {
 	return errdefs.Errorf(errdefs.ErrInvalidArgument, "%s %s: %w: the content received hashes to %s", what, want, ErrDigestMismatch, got)
 }
-
-// asError is errors.As for *Error.
-func asError(err error, target **Error) bool { return errors.As(err, target) }

@@ -1,7 +1,6 @@
 package remote
 
 import (
-	"fmt"
 	"runtime"
 	"strings"
 
@@ -91,24 +90,4 @@ func PickPlatform(idx ocispec.Index, want ocispec.Platform) (ocispec.Descriptor,
 		shown.Variant = "v8"
 	}
 	return ocispec.Descriptor{}, errdefs.Errorf(errdefs.ErrNotFound, "no matching manifest for %s in the manifest list entries", FormatPlatform(shown))
-}
-
-// ParsePlatform parses os[/arch[/variant]] (or a bare architecture, taken
-// for linux).
-func ParsePlatform(s string) (ocispec.Platform, error) {
-	parts := strings.Split(strings.ToLower(strings.TrimSpace(s)), "/")
-	var p ocispec.Platform
-	switch {
-	case len(parts) == 1 && parts[0] != "" && parts[0] != "linux" && parts[0] != "windows" && parts[0] != "darwin":
-		p = ocispec.Platform{OS: "linux", Architecture: parts[0]}
-	case len(parts) == 1 && parts[0] != "":
-		p = ocispec.Platform{OS: parts[0], Architecture: runtime.GOARCH}
-	case len(parts) == 2 && parts[0] != "" && parts[1] != "":
-		p = ocispec.Platform{OS: parts[0], Architecture: parts[1]}
-	case len(parts) == 3 && parts[0] != "" && parts[1] != "" && parts[2] != "":
-		p = ocispec.Platform{OS: parts[0], Architecture: parts[1], Variant: parts[2]}
-	default:
-		return p, fmt.Errorf("%q: unknown operating system or architecture: %w", s, errdefs.ErrInvalidArgument)
-	}
-	return NormalizePlatform(p), nil
 }

@@ -211,3 +211,26 @@ func TestFetchBlobGivesUp(t *testing.T) {
 		t.Fatalf("read %d bytes, error %v", len(got), err)
 	}
 }
+
+func TestSearch(t *testing.T) {
+	f := newFakeRegistry(t)
+	f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/v1/search" {
+			return false
+		}
+		w.Write([]byte(`{"num_results":1,"query":"` + r.URL.Query().Get("q") + `","results":[{"name":"` + r.URL.Query().Get("q") +
+			`","star_count":3,"is_official":true,"description":"n=` + r.URL.Query().Get("n") + `"}]}`))
+		return true
+	}
+	res, err := f.client(t).Search(t.Context(), f.host()+"/busybox", 7, Credentials{})
+	if err != nil || len(res) != 1 || res[0].Name != "busybox" || !res[0].IsOfficial || res[0].Description != "n=7" {
+		t.Fatalf("search: %+v %v", res, err)
+	}
+	other := newFakeRegistry(t) // no v1 API: 404
+	if _, err := other.client(t).Search(t.Context(), other.host()+"/busybox", 5, Credentials{}); !errdefs.IsNotFound(err) {
+		t.Fatalf("v2-only registry: %v", err)
+	}
+	if host, term := splitSearchTerm("busybox"); host != DockerHub || term != "busybox" {
+		t.Errorf("split busybox: %s %s", host, term)
+	}
+}

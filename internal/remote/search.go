@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -45,7 +46,7 @@ func (c *Client) Search(ctx context.Context, term string, limit int, creds Crede
 		}
 		lastErr = err
 		var re *Error
-		if errdefs.IsCanceled(err) || asError(err, &re) {
+		if errdefs.IsCanceled(err) || errors.As(err, &re) {
 			break
 		}
 		logging.From(ctx).Info("search failed, trying the next endpoint", "endpoint", ep.String(), logging.Err(err))

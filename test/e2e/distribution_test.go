@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"archive/tar"
 	"crypto/rand"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,16 +15,18 @@ import (
 	"time"
 
 	"github.com/berthproject/berth/internal/testutil"
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// TestRegistryTLSAuth is acceptance point 1 of issue 6: the real docker
+// TestDistributionTLSAuth is acceptance point 1 of issue 6: the real docker
 // CLI logs in, pushes, removes, pulls and runs an image through berthd
 // against Debian's docker-registry serving TLS (a CA made by the test,
 // trusted through /etc/docker/certs.d/<host:port>/ca.crt) with htpasswd.
 // The registry and berthd share a network namespace where the registry has
 // a non-loopback address, so the certificate is really verified; a wrong
 // password is a clear 401.
-func TestRegistryTLSAuth(t *testing.T) {
+func TestDistributionTLSAuth(t *testing.T) {
 	testutil.RequirePrivileged(t, testutil.NeedRoot, testutil.NeedNetNS)
 	const ip = "10.213.78.1"
 	prefix := netns(t, ip)
@@ -95,9 +99,9 @@ func TestRegistryTLSAuth(t *testing.T) {
 	}
 }
 
-// TestRegistryMultiPlatform is acceptance point 2: an index with amd64
+// TestDistributionMultiPlatform is acceptance point 2: an index with amd64
 // and arm64 images; a pull picks amd64, --platform linux/arm64 gets arm64.
-func TestRegistryMultiPlatform(t *testing.T) {
+func TestDistributionMultiPlatform(t *testing.T) {
 	testutil.RequirePrivileged(t, testutil.NeedRoot)
 	reg := testutil.StartRegistry(t, testutil.RegistryOptions{})
 	busybox, err := os.ReadFile(busyboxTar)
@@ -128,9 +132,9 @@ func TestRegistryMultiPlatform(t *testing.T) {
 	}
 }
 
-// TestRegistryMirror is acceptance point 3: with --registry-mirror, `docker
+// TestDistributionMirror is acceptance point 3: with --registry-mirror, `docker
 // pull busybox` is served by the mirror and listed as busybox:latest.
-func TestRegistryMirror(t *testing.T) {
+func TestDistributionMirror(t *testing.T) {
 	testutil.RequirePrivileged(t, testutil.NeedRoot)
 	mirror := testutil.StartRegistry(t, testutil.RegistryOptions{})
 	busybox, err := os.ReadFile(busyboxTar)
@@ -151,11 +155,11 @@ func TestRegistryMirror(t *testing.T) {
 	}
 }
 
-// TestRegistryPullFailures is acceptance point 4: a blob served with a
+// TestDistributionPullFailures is acceptance point 4: a blob served with a
 // wrong digest fails the pull with a digest mismatch and leaves no image,
 // blob, ingest or snapshot; a registry killed in the middle of a pull
 // gives a clean error, and the pull succeeds once it is back.
-func TestRegistryPullFailures(t *testing.T) {
+func TestDistributionPullFailures(t *testing.T) {
 	testutil.RequirePrivileged(t, testutil.NeedRoot)
 	reg := testutil.StartRegistry(t, testutil.RegistryOptions{})
 	repo := reg.Addr + "/e2e/bad"
@@ -224,10 +228,10 @@ func manifestLayer(t *testing.T, reg *testutil.Registry, manifest string) string
 	return strings.TrimPrefix(m.Layers[0].Digest, "sha256:")
 }
 
-// TestRegistryDockerdInterop is acceptance point 5: an image pushed by
+// TestDistributionDockerdInterop is acceptance point 5: an image pushed by
 // berthd and pulled by dockerd has the same image ID, and the other way
 // round. Both daemons and the registry share a network namespace.
-func TestRegistryDockerdInterop(t *testing.T) {
+func TestDistributionDockerdInterop(t *testing.T) {
 	testutil.RequirePrivileged(t, testutil.NeedRoot, testutil.NeedNetNS)
 	prefix := netns(t, "")
 	reg := testutil.StartRegistry(t, testutil.RegistryOptions{Addr: "127.0.0.1:5000", Prefix: prefix})
@@ -263,11 +267,62 @@ func TestRegistryDockerdInterop(t *testing.T) {
 	if got := strings.TrimSpace(d.mustDocker("image", "inspect", "-f", "{{.Id}}", fromDocker)); got != dockerID {
 		t.Fatalf("berthd loaded %s from dockerd's save of %s", got, dockerID)
 	}
-	tar2 := filepath.Join(t.TempDir(), "from-berth.tar")
-	d.mustDocker("save", "-o", tar2, fromBerth)
-	dd.must("rmi", fromBerth)
-	dd.must("load", "-i", tar2)
-	if got := strings.TrimSpace(dd.must("image", "inspect", "-f", "{{.Id}}", fromBerth)); got != berthID {
-		t.Fatalf("dockerd loaded %s from berthd's save of %s", got, berthID)
+	// berthd's saves (an imported image; a pulled one, stored gzipped) are
+	// valid OCI layouts that dockerd loads with the same IDs.
+	for ref, id := range map[string]string{fromBerth: berthID, fromDocker: dockerID} {
+		tar := filepath.Join(t.TempDir(), "save.tar")
+		d.mustDocker("pull", fromDocker)
+		d.mustDocker("save", "-o", tar, ref)
+		checkOCILayout(t, tar)
+		dd.must("rmi", ref)
+		dd.must("load", "-i", tar)
+		if got := strings.TrimSpace(dd.must("image", "inspect", "-f", "{{.Id}}", ref)); got != id {
+			t.Fatalf("dockerd loaded %s from berthd's save of %s", got, id)
+		}
+	}
+}
+
+// checkOCILayout checks that every descriptor reachable from index.json
+// names a blob of the archive with that size and digest.
+func checkOCILayout(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	files := map[string][]byte{}
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(tr)
+		files[h.Name] = b
+	}
+	var check func(d ocispec.Descriptor)
+	check = func(d ocispec.Descriptor) {
+		b, ok := files["blobs/sha256/"+d.Digest.Encoded()]
+		if !ok || int64(len(b)) != d.Size || digest.FromBytes(b) != d.Digest {
+			t.Fatalf("%s: blob %s (%d bytes) missing or wrong (have %v, %d bytes)", path, d.Digest, d.Size, ok, len(b))
+		}
+		if d.MediaType == ocispec.MediaTypeImageManifest {
+			var m ocispec.Manifest
+			json.Unmarshal(b, &m)
+			for _, c := range append([]ocispec.Descriptor{m.Config}, m.Layers...) {
+				check(c)
+			}
+		}
+	}
+	var idx ocispec.Index
+	if err := json.Unmarshal(files["index.json"], &idx); err != nil || len(idx.Manifests) == 0 || files["oci-layout"] == nil {
+		t.Fatalf("%s: index.json %s: %v", path, files["index.json"], err)
+	}
+	for _, m := range idx.Manifests {
+		check(m)
 	}
 }

@@ -5,10 +5,10 @@
 # loaded from a `docker save`-format tar (uncompressed layers), so a push
 # compresses the layer, as `docker push` of a built image does.
 #
-# Each run: both engines load the image afresh; the registry restarts on
-# empty storage; each engine pushes (timed) to its own repository; both
-# remove the image and pull (timed) the repository dockerd pushed (same
-# blobs for both). The docker CLI drives both engines. Throughput is the
+# Each run: both engines load the image afresh; each engine pushes (timed)
+# to its own registry, started on empty storage (so no layer can be
+# skipped or mounted); both remove the image and pull (timed) what dockerd
+# pushed (the same blobs for both). The docker CLI drives both engines. Throughput is the
 # size of the random layer over the command's wall time; medians of RUNS.
 #
 # Usage: bench/distribution.sh        RUNS=5 SIZE_MB=200 bench/distribution.sh
@@ -68,22 +68,23 @@ make_image() {
 	PY
 }
 
-start_registry() { # on $PORT with empty storage
-	rm -rf "$W/registry"
-	mkdir -p "$W/registry"
-	cat >"$W/registry.yml" <<-EOF
+start_registry() { # start_registry NAME PORT: on empty storage
+	local name=$1 port=$2
+	rm -rf "$W/registry-$name"
+	mkdir -p "$W/registry-$name"
+	cat >"$W/registry-$name.yml" <<-EOF
 		version: 0.1
 		log: {level: error, accesslog: {disabled: true}}
-		storage: {filesystem: {rootdirectory: $W/registry}, delete: {enabled: true}}
-		http: {addr: 127.0.0.1:$PORT}
+		storage: {filesystem: {rootdirectory: $W/registry-$name}, delete: {enabled: true}}
+		http: {addr: 127.0.0.1:$port}
 	EOF
-	docker-registry serve "$W/registry.yml" >>"$W/registry.log" 2>&1 &
-	REG=$!
-	pids+=("$REG")
-	for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/v2/" && return 0; sleep 0.05; done
+	docker-registry serve "$W/registry-$name.yml" >>"$W/registry.log" 2>&1 &
+	REGS+=("$!")
+	pids+=("$!")
+	for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$port/v2/" && return 0; sleep 0.05; done
 	echo "registry did not start" >&2; exit 1
 }
-stop_registry() { kill "$REG" 2>/dev/null; wait "$REG" 2>/dev/null || true; }
+stop_registries() { for p in "${REGS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done; REGS=(); }
 
 start_engines() {
 	setsid "$BIN/berthd" -H "unix://$W/berth.sock" --data-root "$W/berth/data" --exec-root "$W/berth/exec" \
@@ -124,23 +125,27 @@ main() {
 	for c in berthd berth berth-runtime; do go build -o "$BIN/$c" "./cmd/$c"; done
 	log "making the image (busybox + $SIZE_MB MiB random layer)"
 	make_image
-	PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+	declare -A PORT
 	start_engines
+	for e in "${ENGINES[@]}"; do PORT[$e]=$(free_port); done
 	declare -A PUSH PULL
+	REGS=()
 	for r in $(seq "$RUNS"); do
 		for e in "${ENGINES[@]}"; do clean "$e"; dk "$e" load -q -i "$W/image.tar" >/dev/null; done
-		start_registry
+		# One registry per engine, emptied each run: nothing to skip or mount.
+		for e in "${ENGINES[@]}"; do start_registry "$e" "${PORT[$e]}"; done
 		for e in "${ENGINES[@]}"; do
-			dk "$e" tag bench/dist:latest "127.0.0.1:$PORT/bench/$e:r$r"
+			dk "$e" tag bench/dist:latest "127.0.0.1:${PORT[$e]}/bench/$e:r$r"
 			sync
-			PUSH[$e]+=" $(timed "$e" push "127.0.0.1:$PORT/bench/$e:r$r")"
+			PUSH[$e]+=" $(timed "$e" push "127.0.0.1:${PORT[$e]}/bench/$e:r$r")"
 		done
 		src=${ENGINES[0]}
 		for e in "${ENGINES[@]}"; do
 			clean "$e"; sync
-			PULL[$e]+=" $(timed "$e" pull "127.0.0.1:$PORT/bench/$src:r$r")"
+			PULL[$e]+=" $(timed "$e" pull "127.0.0.1:${PORT[$src]}/bench/$src:r$r")"
 		done
-		stop_registry
+		stop_registries
 		log "run $r done"
 	done
 	echo "# push/pull of busybox + $SIZE_MB MiB random layer, docker CLI against each engine, registry docker-registry on 127.0.0.1, $RUNS runs, $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -21,8 +21,8 @@ import (
 // than compress/flate to begin with.
 
 const (
-	pgzipBlock = 1 << 20  // input bytes per block
-	pgzipDict  = 32 << 10 // deflate's window
+	pgzipBlock = 512 << 10 // input bytes per block
+	pgzipDict  = 32 << 10  // deflate's window
 )
 
 // GzipWriter compresses what is written to it into one gzip member with
@@ -31,8 +31,7 @@ const (
 type GzipWriter struct {
 	w     io.Writer
 	level int
-	buf   []byte // the block being filled
-	dict  []byte // the last pgzipDict bytes of the input before buf
+	cur   *pgzipJob // the block being filled (its dict is already set)
 	crc   uint32
 	size  uint32
 
@@ -53,12 +52,19 @@ type pgzipJob struct {
 	err      error
 }
 
+// jobPool recycles jobs and their buffers: a push compresses hundreds of
+// blocks, and fresh buffers for each would only feed the collector.
+var jobPool = sync.Pool{New: func() any {
+	return &pgzipJob{in: make([]byte, 0, pgzipBlock), dict: make([]byte, 0, pgzipDict)}
+}}
+
 // NewGzipWriter returns a writer compressing to w at level (a flate
 // level, 1 to 9) with workers goroutines (at least 1).
 func NewGzipWriter(w io.Writer, level, workers int) *GzipWriter {
 	workers = max(workers, 1)
-	g := &GzipWriter{w: w, level: level, jobs: make(chan *pgzipJob), order: make(chan *pgzipJob, 2*workers),
-		done: make(chan struct{}), buf: make([]byte, 0, pgzipBlock)}
+	g := &GzipWriter{w: w, level: level, jobs: make(chan *pgzipJob), order: make(chan *pgzipJob, workers),
+		done: make(chan struct{}), cur: jobPool.Get().(*pgzipJob)}
+	g.cur.in, g.cur.dict = g.cur.in[:0], g.cur.dict[:0]
 	for range workers {
 		g.workers.Add(1)
 		go g.work()
@@ -79,10 +85,10 @@ func (g *GzipWriter) Write(p []byte) (int, error) {
 	g.crc = crc32.Update(g.crc, crc32.IEEETable, p)
 	g.size += uint32(n)
 	for len(p) > 0 {
-		k := min(len(p), pgzipBlock-len(g.buf))
-		g.buf = append(g.buf, p[:k]...)
+		k := min(len(p), pgzipBlock-len(g.cur.in))
+		g.cur.in = append(g.cur.in, p[:k]...)
 		p = p[k:]
-		if len(g.buf) == pgzipBlock {
+		if len(g.cur.in) == pgzipBlock {
 			if err := g.submit(false); err != nil {
 				return 0, err
 			}
@@ -91,18 +97,21 @@ func (g *GzipWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// submit hands the current block to the workers.
+// submit hands the current block to the workers and starts the next one,
+// primed with the last 32 KiB of the input so far.
 func (g *GzipWriter) submit(last bool) error {
-	job := &pgzipJob{in: g.buf, dict: g.dict, last: last, ready: make(chan struct{})}
-	if len(g.buf) >= pgzipDict {
-		g.dict = g.buf[len(g.buf)-pgzipDict:]
+	job := g.cur
+	job.last, job.ready, job.err = last, make(chan struct{}), nil
+	job.out.Reset()
+	next := jobPool.Get().(*pgzipJob)
+	next.in = next.in[:0]
+	if n := len(job.in); n >= pgzipDict {
+		next.dict = append(next.dict[:0], job.in[n-pgzipDict:]...)
 	} else {
-		g.dict = append(append([]byte(nil), g.dict...), g.buf...)
-		if len(g.dict) > pgzipDict {
-			g.dict = g.dict[len(g.dict)-pgzipDict:]
-		}
+		keep := job.dict[max(0, len(job.dict)-(pgzipDict-n)):]
+		next.dict = append(append(next.dict[:0], keep...), job.in...)
 	}
-	g.buf = make([]byte, 0, pgzipBlock)
+	g.cur = next
 	select {
 	case g.order <- job:
 	case <-g.done:
@@ -155,6 +164,7 @@ func (g *GzipWriter) output() {
 		if err != nil {
 			g.setErr(err)
 		}
+		jobPool.Put(job)
 	}
 }
 

@@ -1,6 +1,7 @@
 package distribution
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"os"
@@ -94,5 +95,28 @@ func TestPullTLSAuth(t *testing.T) {
 	}
 	if got, err := e.images.Get(t.Context(), ref); err != nil || got.ID != img.configID {
 		t.Fatalf("image: %v %+v", err, got)
+	}
+}
+
+// TestPullCancelled: a client that goes away in the middle of a pull ends
+// it with nothing left behind.
+func TestPullCancelled(t *testing.T) {
+	reg := startRegistry(t)
+	e := newEnv(t)
+	pushImage(t, e.client, reg.Addr+"/test/big", "v1", "amd64", "gzip", layerTar(t, "big", 8<<20), layerTar(t, "small", 1000))
+	ref, _ := reference.ParseNormalizedNamed(testutil.SlowProxy(t, reg.Addr, 4<<20) + "/test/big:v1")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var once sync.Once
+	_, err := e.svc.Pull(ctx, ref, PullOptions{}, func(m jsonstream.Message) {
+		if m.Status == "Downloading" && m.Progress != nil && m.Progress.Current > 1<<20 {
+			once.Do(cancel)
+		}
+	})
+	if !errdefs.IsCanceled(err) {
+		t.Fatalf("cancelled pull: %v", err)
+	}
+	if left := e.leftovers(); len(left) != 0 {
+		t.Fatalf("left behind: %v", left)
 	}
 }

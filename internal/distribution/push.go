@@ -18,6 +18,9 @@ import (
 type PushOptions struct {
 	// Auth are the credentials for the reference's registry.
 	Auth remote.Credentials
+	// Platform, when set, must be the image's platform: Berth stores one
+	// image per tag, so it is a check rather than a choice.
+	Platform *ocispec.Platform
 }
 
 // Pushed is one tag a push sent.
@@ -40,7 +43,7 @@ func (s *Service) Push(ctx context.Context, ref reference.Named, opts PushOption
 	}
 	var pushed []Pushed
 	err = s.withEndpoints(ctx, name, opts.Auth, true, func(repo *remote.Repository) error {
-		ps := &pusher{s: s, out: out, repo: repo, done: map[digest.Digest]ocispec.Descriptor{}}
+		ps := &pusher{s: s, out: out, repo: repo, platform: opts.Platform, done: map[digest.Digest]ocispec.Descriptor{}}
 		pushed = nil
 		for _, t := range tags {
 			p, err := ps.pushTag(ctx, t)
@@ -83,9 +86,10 @@ func (s *Service) pushTags(ctx context.Context, ref reference.Named) ([]image.Ta
 
 // pusher is one push to one repository.
 type pusher struct {
-	s    *Service
-	out  *output
-	repo *remote.Repository
+	s        *Service
+	out      *output
+	repo     *remote.Repository
+	platform *ocispec.Platform
 
 	mu   sync.Mutex
 	done map[digest.Digest]ocispec.Descriptor // diff ID -> blob the registry has, across tags
@@ -96,6 +100,11 @@ func (ps *pusher) pushTag(ctx context.Context, t image.TaggedImage) (Pushed, err
 	img, err := ps.s.images.Get(ctx, t.ID.String())
 	if err != nil {
 		return Pushed{}, fmt.Errorf("could not find image from tag %s: %w", reference.FamiliarString(t.Ref), err)
+	}
+	have := ocispec.Platform{OS: img.Config.OS, Architecture: img.Config.Architecture, Variant: img.Config.Variant}
+	if ps.platform != nil && !remote.MatchPlatform(*ps.platform, have) {
+		return Pushed{}, errdefs.Errorf(errdefs.ErrNotFound, "image with reference %s was found but does not match the specified platform: wanted %s, actual: %s",
+			reference.FamiliarString(t.Ref), remote.FormatPlatform(remote.NormalizePlatform(*ps.platform)), remote.FormatPlatform(remote.NormalizePlatform(have)))
 	}
 	layers, err := ps.pushLayers(ctx, img.Layers)
 	if err != nil {

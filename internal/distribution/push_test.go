@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/berthproject/berth/errdefs"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // TestPush pushes an imported image (its layer stored uncompressed, so
@@ -95,6 +96,11 @@ func TestPushAllTagsAndErrors(t *testing.T) {
 	_, pushed, err := e.push(reg.Addr+"/test/all", PushOptions{})
 	if err != nil || len(pushed) != 2 || pushed[0].Ref.Tag() != "a" || pushed[1].Ref.Tag() != "b" {
 		t.Fatalf("all tags: %v %+v", err, pushed)
+	}
+	arm := &ocispec.Platform{OS: "linux", Architecture: "arm64"}
+	if _, _, err := e.push(reg.Addr+"/test/all:a", PushOptions{Platform: arm}); !errdefs.IsNotFound(err) ||
+		!strings.Contains(err.Error(), "does not match the specified platform: wanted linux/arm64, actual: linux/amd64") {
+		t.Errorf("push --platform linux/arm64 of an amd64 image: %v", err)
 	}
 	for ref, msg := range map[string]string{
 		reg.Addr + "/test/all:c":  "tag does not exist: " + reg.Addr + "/test/all:c",

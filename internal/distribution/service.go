@@ -66,6 +66,7 @@ func (s *Service) withEndpoints(ctx context.Context, ref reference.Named, creds 
 	if err != nil {
 		return err
 	}
+	defer remote.CloseAll(eps)
 	var lastErr error
 	for _, ep := range eps {
 		repo, err := s.registry.Open(ctx, ep, ref, creds, push)

@@ -53,7 +53,7 @@ func (s *ImageService) ImagePush(ctx context.Context, ref reference.Named, opts 
 	if err := s.needRegistry(); err != nil {
 		return err
 	}
-	pushed, err := s.dist.Push(ctx, ref, distribution.PushOptions{Auth: credentials(opts.Auth)}, progress)
+	pushed, err := s.dist.Push(ctx, ref, distribution.PushOptions{Auth: credentials(opts.Auth), Platform: opts.Platform}, progress)
 	for _, p := range pushed {
 		s.e.ImageEvent(events.ActionPush, reference.FamiliarString(p.Ref), reference.FamiliarName(p.Ref))
 	}

@@ -35,6 +35,21 @@ type Endpoint struct {
 // String is the endpoint's URL.
 func (e Endpoint) String() string { return e.URL.String() }
 
+// Close releases the endpoint's idle connections; call it when the
+// operation that asked for the endpoints is over.
+func (e Endpoint) Close() {
+	if e.client != nil {
+		e.client.CloseIdleConnections()
+	}
+}
+
+// CloseAll closes every endpoint of eps.
+func CloseAll(eps []Endpoint) {
+	for _, ep := range eps {
+		ep.Close()
+	}
+}
+
 // Endpoints returns the base URLs to try, in order, for the registry
 // domain of a reference ("docker.io", "localhost:5000"): for Docker Hub the
 // mirrors (when pulling) then registry-1.docker.io; for an insecure

@@ -36,6 +36,7 @@ func (c *Client) Login(ctx context.Context, server string, creds Credentials) (s
 	if err != nil {
 		return "", err
 	}
+	defer CloseAll(eps)
 	var lastErr error
 	for _, ep := range eps {
 		tok, err := c.login(ctx, ep, creds)

@@ -31,13 +31,23 @@ func splitSearchTerm(term string) (host, rest string) {
 // search` does. Registries that only speak v2 answer 404 (ErrNotFound).
 func (c *Client) Search(ctx context.Context, term string, limit int, creds Credentials) ([]registry.SearchResult, error) {
 	host, q := splitSearchTerm(term)
+	var (
+		eps []Endpoint
+		err error
+	)
 	if host == DockerHub {
+		// Docker Hub's search lives on its index, not its registry API.
 		host = dockerHubIndex
+		var ep Endpoint
+		ep, err = c.endpoint(ctx, &url.URL{Scheme: "https", Host: dockerHubIndex, Path: "/"}, DockerHub, false)
+		eps = []Endpoint{ep}
+	} else {
+		eps, err = c.Endpoints(ctx, host, false)
 	}
-	eps, err := c.Endpoints(ctx, host, false)
 	if err != nil {
 		return nil, err
 	}
+	defer CloseAll(eps)
 	var lastErr error
 	for _, ep := range eps {
 		res, err := c.search(ctx, ep, q, limit, creds)

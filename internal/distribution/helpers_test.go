@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -256,6 +255,5 @@ func startRegistry(t *testing.T) *testutil.Registry {
 
 func joined(lines []string) string { return strings.Join(lines, "\n") }
 
-var _ = fmt.Sprint
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

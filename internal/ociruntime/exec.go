@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -75,7 +76,12 @@ func execIn(ctx context.Context, c *Container, p *specs.Process, o execOpts) err
 		return fmt.Errorf("container %q: %w", c.ID, err)
 	}
 	go cgroups.Prime()
-	cfg := &initConfig{ID: c.ID, Exec: true, Spec: c.Spec, Process: p}
+	// the container's seccomp filter confines exec'd processes too
+	prog, err := compileSeccomp(filepath.Dir(c.dir), c.Spec)
+	if err != nil {
+		return fmt.Errorf("container %q: %w", c.ID, err)
+	}
+	cfg := &initConfig{ID: c.ID, Exec: true, Spec: c.Spec, Process: p, Seccomp: prog, PreserveFDs: o.preserveFDs}
 	ch, err := spawn(ctx, spawnOpts{
 		cfg: cfg, plan: execPlan(c.Spec, c.Pid), preserveFDs: o.preserveFDs,
 		// the exec'd process is moved by pid: it is already in the

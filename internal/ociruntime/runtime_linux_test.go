@@ -336,3 +336,31 @@ func TestPreserveFDs(t *testing.T) {
 		t.Errorf("fd 3 got %q", b[:n])
 	}
 }
+
+// TestExecPreserveFDsAndSeccomp: an exec'd process keeps --preserve-fds and
+// runs under the container's seccomp filter.
+func TestExecPreserveFDsAndSeccomp(t *testing.T) {
+	e := newEnv(t)
+	e.spec([]string{"sleep", "100"}, nil, func(s *specs.Spec) {
+		eperm := uint(1)
+		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"unshare"}, Action: specs.ActErrno, ErrnoRet: &eperm}}}
+	})
+	e.must("run", "-d", "-b", e.bundle, e.id)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.cmd("exec", "--preserve-fds", "1", e.id, "sh", "-c", "echo through-fd3 >&3; unshare -U true")
+	c.ExtraFiles = []*os.File{w}
+	out, _ := c.CombinedOutput()
+	w.Close()
+	b := make([]byte, 64)
+	n, _ := r.Read(b)
+	if string(b[:n]) != "through-fd3\n" {
+		t.Errorf("fd 3 got %q", b[:n])
+	}
+	if !strings.Contains(string(out), "Operation not permitted") {
+		t.Errorf("unshare in an exec'd process: %s", out)
+	}
+}

@@ -6,6 +6,8 @@
 # hyperfine.
 #
 # Usage: bench/runtime.sh                RUNS=50 RUNC=/usr/sbin/runc BIN=<prebuilt berth-runtime>
+#        SECCOMP=FILE: put FILE (a linux.seccomp object, e.g. Docker's default profile as
+#        internal/oci resolves it) in the bundle: both runtimes then load it on every run
 # Output: hyperfine's table and one line "runtime run /bin/true: berth X ms, runc Y ms, ratio Z".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,10 +26,12 @@ rm -rf "$B"
 mkdir -p "$B"
 ./scripts/mkrootfs.sh "$B/rootfs" "$W/rootfs.tar" >/dev/null
 (cd "$B" && "$RUNC" spec)
-python3 - "$B/config.json" <<'P'
+python3 - "$B/config.json" "${SECCOMP:-}" <<'P'
 import json, sys
 p = sys.argv[1]; d = json.load(open(p))
 d['process']['args'] = ['/bin/true']; d['process']['terminal'] = False
+if sys.argv[2]:
+    d['linux']['seccomp'] = json.load(open(sys.argv[2]))
 json.dump(d, open(p, 'w'), indent=2)
 P
 hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$W/result.json" \

@@ -284,7 +284,7 @@ func startInit(ctx context.Context, c *Container, o createOpts, raw []byte) (*ch
 			return nil, err
 		}
 		return &initConfig{
-			ID: c.ID, Spec: spec, Rootfs: c.Rootfs, Process: spec.Process, NoPivot: o.noPivot, FifoPath: c.fifoPath(),
+			ID: c.ID, Spec: withoutSeccomp(spec), Rootfs: c.Rootfs, Process: spec.Process, NoPivot: o.noPivot, FifoPath: c.fifoPath(),
 			NewCgroupNS: plan.newCgroup, NewNetNS: plan.has(unix.CLONE_NEWNET),
 			NewUserNS: plan.has(unix.CLONE_NEWUSER), NewMountNS: plan.has(unix.CLONE_NEWNS),
 			NewUTSNS: plan.has(unix.CLONE_NEWUTS), PreserveFDs: o.preserveFDs, Seccomp: prog,
@@ -306,6 +306,18 @@ func startInit(ctx context.Context, c *Container, o createOpts, raw []byte) (*ch
 		return nil, err
 	}
 	return ch, nil
+}
+
+// withoutSeccomp is spec without linux.seccomp, for init: it gets the
+// compiled program instead, and decoding Docker's profile (hundreds of
+// syscall names) again would sit on the critical path of every start.
+func withoutSeccomp(spec *specs.Spec) *specs.Spec {
+	if spec.Linux == nil || spec.Linux.Seccomp == nil {
+		return spec
+	}
+	s, l := *spec, *spec.Linux
+	l.Seccomp, s.Linux = nil, &l
+	return &s
 }
 
 // initHookState is the state JSON init passes to createContainer and

@@ -81,7 +81,7 @@ func execIn(ctx context.Context, c *Container, p *specs.Process, o execOpts) err
 	if err != nil {
 		return fmt.Errorf("container %q: %w", c.ID, err)
 	}
-	cfg := &initConfig{ID: c.ID, Exec: true, Spec: c.Spec, Process: p, Seccomp: prog, PreserveFDs: o.preserveFDs}
+	cfg := &initConfig{ID: c.ID, Exec: true, Spec: withoutSeccomp(c.Spec), Process: p, Seccomp: prog, PreserveFDs: o.preserveFDs}
 	ch, err := spawn(ctx, spawnOpts{
 		cfg: cfg, plan: execPlan(c.Spec, c.Pid), preserveFDs: o.preserveFDs,
 		// the exec'd process is moved by pid: it is already in the

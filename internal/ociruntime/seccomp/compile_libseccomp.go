@@ -1,4 +1,4 @@
-//go:build cgo
+//go:build cgo && !berth_purego_seccomp
 
 package seccomp
 

@@ -25,8 +25,9 @@
 //   - with cgo (the normal build: berth-runtime is cgo anyway for its nsenter
 //     constructor), github.com/seccomp/libseccomp-golang, the library runc
 //     uses, exported as BPF (compile_libseccomp.go);
-//   - without cgo, a small compiler of our own (bpf.go) with the x86 syscall
-//     tables of zsyscalls.go. Its gaps: x86_64, x32 and i386 only (Compile
+//   - without cgo, or with -tags berth_purego_seccomp, a small compiler of
+//     our own (bpf.go) with the x86 syscall tables of zsyscalls.go. Its gaps:
+//     x86_64, x32 and i386 only (Compile
 //     fails on other hosts); no socketcall(2)/ipc(2) multiplexer expansion on
 //     i386 (a rule on "socket" does not also match socketcall(SYS_SOCKET));
 //     syscall numbers come from golang.org/x/sys, so it may know newer
@@ -35,6 +36,15 @@
 //
 // The tests run both compilers' programs in a BPF interpreter (vm_test.go)
 // and require the same verdict for every syscall and argument probed.
+//
+// Costs measured here (2 vCPU, kernel 6.18, Docker's default profile for
+// the default capabilities: 377 names, 3 architectures): libseccomp compiles
+// it in 18 ms, the pure-Go compiler in 0.4 ms (CompileCached makes either a
+// one-off per profile); the kernel loads libseccomp's 1001 instructions in
+// 1.1 ms and the pure-Go 993 in 0.3 ms (its binary search over syscall-number
+// ranges JITs faster than libseccomp's chains); and linking libseccomp.so
+// costs every berth-runtime process about 0.5 ms at exec. Hence the build
+// tag: with the same verdicts, the pure-Go build starts containers faster.
 //
 // Imports: runtime-spec, x/sys/unix, libseccomp-golang (cgo only), errdefs.
 package seccomp

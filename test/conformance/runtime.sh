@@ -35,7 +35,7 @@ process_oom_score_adj process_rlimits_fail process_user root_readonly_true state
 RUNC_FAIL_NOT_HOST="hooks prestart poststart poststart_fail poststop_fail hooks_stdin delete delete_resources pidfile
 start linux_rootfs_propagation linux_seccomp linux_cgroups_devices linux_cgroups_relative_devices
 linux_cgroups_pids linux_cgroups_relative_pids process_capabilities process_capabilities_fail process_rlimits"
-PATCHED="start pidfile delete_resources linux_cgroups_pids linux_cgroups_relative_pids hooks prestart poststart_fail
+PATCHED="start pidfile delete_resources linux_cgroups_pids linux_cgroups_relative_pids hooks prestart poststart poststart_fail
 process_rlimits process_capabilities"
 YAML_ONLY=" hooks prestart poststart poststart_fail poststop poststop_fail prestart_fail "
 

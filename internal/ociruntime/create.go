@@ -279,6 +279,7 @@ func startInit(ctx context.Context, c *Container, o createOpts, raw []byte) (*ch
 		if spec.Process != nil {
 			warnUngranted(ctx, spec.Process.Capabilities)
 		}
+		warnUnsupportedLSM(ctx, spec)
 		prog, err := compileSeccomp(filepath.Dir(c.dir), spec)
 		if err != nil {
 			return nil, err
@@ -307,6 +308,21 @@ func startInit(ctx context.Context, c *Container, o createOpts, raw []byte) (*ch
 	}
 	return ch, nil
 }
+
+// warnUnsupportedLSM logs the AppArmor and SELinux settings the host
+// cannot apply (neither is enforced by berth-runtime: hosts here have
+// neither; the fields are accepted, as the spec allows).
+func warnUnsupportedLSM(ctx context.Context, spec *specs.Spec) {
+	log := logging.From(ctx)
+	if p := spec.Process; p != nil && p.ApparmorProfile != "" {
+		log.Warn("process.apparmorProfile is not applied", "profile", p.ApparmorProfile, "host_apparmor", pathExists("/sys/kernel/security/apparmor"))
+	}
+	if p := spec.Process; p != nil && p.SelinuxLabel != "" || spec.Linux.MountLabel != "" {
+		log.Warn("SELinux labels are not applied", "host_selinux", pathExists("/sys/fs/selinux/enforce"))
+	}
+}
+
+func pathExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // withoutSeccomp is spec without linux.seccomp, for init: it gets the
 // compiled program instead, and decoding Docker's profile (hundreds of

@@ -314,6 +314,20 @@ func TestUserNamespace(t *testing.T) {
 	if code != 0 || out != want {
 		t.Errorf("exit %d, out %q, want %q, stderr %q", code, out, want, stderr)
 	}
+	// exec joins the user namespace after its own execve (and is not
+	// dumpable): it must still set its oom_score_adj
+	e.spec([]string{"sleep", "100"}, nil, func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		delete(s.Linux.Sysctl, "net.ipv4.ping_group_range")
+		adj := 100
+		s.Process.OOMScoreAdj = &adj
+	})
+	e.must("run", "-d", "-b", e.bundle, e.id)
+	if out := e.must("exec", e.id, "cat", "/proc/self/oom_score_adj"); out != "100\n" {
+		t.Errorf("exec in the user namespace: oom_score_adj %q", out)
+	}
 }
 
 // TestPreserveFDs passes the caller's fd 3 to the container process.

@@ -72,6 +72,10 @@ func parseFlags(args []string) (config.Config, string, bool, error) {
 	fs.StringVarP(&flags.Group, "group", "G", "", "group owning the unix socket (default: docker when it exists)")
 	fs.StringVar(&flags.RegistryAddr, "registry-addr", "", "also serve a private OCI registry on this address (e.g. 127.0.0.1:5000)")
 	fs.StringVar(&flags.RuntimeBinary, "berth-runtime", "", "path of berth-runtime (default: next to berthd, else PATH)")
+	fs.BoolVar(&flags.Init, "init", false, "run an init in every container to forward signals and reap processes")
+	fs.StringVar(&flags.InitPath, "init-path", "", "path of the init binary for --init (default: berth-init next to berthd, else PATH)")
+	fs.StringVar(&flags.SeccompProfile, "seccomp-profile", "", `default seccomp profile: a JSON file, "unconfined", or "builtin"`)
+	fs.BoolVar(&flags.NoNewPrivileges, "no-new-privileges", false, "set no-new-privileges on every container")
 	fs.BoolVarP(&version, "version", "v", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return config.Config{}, "", false, err
@@ -105,15 +109,19 @@ func applyFlags(fs *pflag.FlagSet, cfg *config.Config, flags config.Config, host
 		cfg.Hosts = hosts
 	}
 	set := map[string]func(){
-		"data-root":       func() { cfg.DataRoot = flags.DataRoot },
-		"exec-root":       func() { cfg.ExecRoot = flags.ExecRoot },
-		"pidfile":         func() { cfg.PidFile = flags.PidFile },
-		"log-level":       func() { cfg.LogLevel = flags.LogLevel },
-		"debug":           func() { cfg.Debug = flags.Debug },
-		"default-runtime": func() { cfg.DefaultRuntime = flags.DefaultRuntime },
-		"group":           func() { cfg.Group = flags.Group },
-		"berth-runtime":   func() { cfg.RuntimeBinary = flags.RuntimeBinary },
-		"registry-addr":   func() { cfg.RegistryAddr = flags.RegistryAddr },
+		"data-root":         func() { cfg.DataRoot = flags.DataRoot },
+		"exec-root":         func() { cfg.ExecRoot = flags.ExecRoot },
+		"pidfile":           func() { cfg.PidFile = flags.PidFile },
+		"log-level":         func() { cfg.LogLevel = flags.LogLevel },
+		"debug":             func() { cfg.Debug = flags.Debug },
+		"default-runtime":   func() { cfg.DefaultRuntime = flags.DefaultRuntime },
+		"group":             func() { cfg.Group = flags.Group },
+		"berth-runtime":     func() { cfg.RuntimeBinary = flags.RuntimeBinary },
+		"registry-addr":     func() { cfg.RegistryAddr = flags.RegistryAddr },
+		"init":              func() { cfg.Init = flags.Init },
+		"init-path":         func() { cfg.InitPath = flags.InitPath },
+		"seccomp-profile":   func() { cfg.SeccompProfile = flags.SeccompProfile },
+		"no-new-privileges": func() { cfg.NoNewPrivileges = flags.NoNewPrivileges },
 	}
 	for name, apply := range set {
 		if fs.Changed(name) {

@@ -28,6 +28,9 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts backend.CreateConfig)
 	if err != nil {
 		return container.CreateResponse{}, err
 	}
+	if err := e.checkInit(hc); err != nil {
+		return container.CreateResponse{}, err
+	}
 	runtimeName, err := e.runtimeName(hc.Runtime)
 	if err != nil {
 		return container.CreateResponse{}, err
@@ -94,10 +97,25 @@ func checkCreate(opts backend.CreateConfig) (*container.Config, *container.HostC
 	if err := checkLogConfig(&hc.LogConfig); err != nil {
 		return nil, nil, err
 	}
+	if err := oci.CheckHostConfig(&hc); err != nil {
+		return nil, nil, err
+	}
+	if hc.Memory > 0 && hc.MemorySwap == 0 {
+		hc.MemorySwap = 2 * hc.Memory // dockerd's default, kept in HostConfig
+	}
 	if hc.RestartPolicy.Name == "" {
 		hc.RestartPolicy.Name = container.RestartPolicyDisabled
 	}
 	return &cfg, &hc, nil
+}
+
+// checkInit refuses --init when the daemon has no init binary.
+func (e *Engine) checkInit(hc *container.HostConfig) error {
+	wants := hc.Init != nil && *hc.Init || hc.Init == nil && e.opts.Init
+	if wants && e.opts.InitPath == "" && !hc.PidMode.IsHost() {
+		return errdefs.Errorf(errdefs.ErrUnavailable, "--init: no init binary: berth-init was not found next to berthd or in PATH")
+	}
+	return nil
 }
 
 // checkNetworkMode accepts the modes this engine has. Until bridge networking

@@ -37,6 +37,16 @@ type Options struct {
 	// Host describes the daemon and its host for info and version.
 	Host HostInfo
 
+	// SeccompProfile is the daemon's seccomp profile for containers that
+	// name none: "" (Docker's default), "unconfined" or a profile's JSON.
+	SeccompProfile string
+	// NoNewPrivileges sets no_new_privs in every container.
+	NoNewPrivileges bool
+	// Init runs InitPath as every container's PID 1 unless it says --init=false.
+	Init bool
+	// InitPath is the init binary for --init (berth-init); empty: none.
+	InitPath string
+
 	Store     *store.Store
 	Events    *events.Bus
 	Images    Images

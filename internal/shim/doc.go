@@ -13,6 +13,7 @@
 //
 //	RUNTIME --root RUNTIMEROOT create --bundle DIR --pid-file DIR/init.pid [--console-socket S] ID
 //	RUNTIME --root RUNTIMEROOT start|kill [--all] ID SIG|delete [--force] ID|ps --format json ID
+//	RUNTIME --root RUNTIMEROOT update --resources FILE ID
 //	RUNTIME --root RUNTIMEROOT exec --detach --pid-file F --process F.json [--console-socket S] ID
 //
 // (runc's CLI). The container's init and exec processes are reparented to

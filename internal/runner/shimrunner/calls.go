@@ -3,11 +3,14 @@ package shimrunner
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"math"
 
 	"github.com/berthproject/berth/errdefs"
 	"github.com/berthproject/berth/internal/runner"
 	"github.com/berthproject/berth/internal/shim/wire"
+	"github.com/berthproject/berth/internal/stats"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -162,4 +165,38 @@ func stateOf(st wire.State) runner.State {
 
 func exitOf(e wire.Exit) runner.Exit {
 	return runner.Exit{ID: e.ID, ExecID: e.Exec, Pid: e.Pid, Code: e.Code, OOMKilled: e.OOMKilled, At: e.At}
+}
+
+// Update implements runner.Runner.
+func (r *Runner) Update(ctx context.Context, id string, res *specs.LinuxResources) error {
+	if res == nil {
+		return errdefs.Errorf(errdefs.ErrInvalidArgument, "update %s: no resources", id)
+	}
+	raw, err := json.Marshal(res)
+	if err != nil {
+		return errdefs.Errorf(errdefs.ErrInvalidArgument, "update %s: %w", id, err)
+	}
+	_, err = r.call(ctx, &wire.Request{Op: wire.OpUpdate, Container: id, Resources: raw})
+	return err
+}
+
+// Stats implements runner.Runner: berthd reads the counters itself from the
+// init's cgroup and network namespace (it shares the host's namespaces with
+// the monitor), asking the monitor only for the pid.
+func (r *Runner) Stats(ctx context.Context, id string) (stats.Sample, error) {
+	st, err := r.State(ctx, id)
+	if err != nil {
+		return stats.Sample{}, err
+	}
+	if st.Status != runner.StatusRunning || st.Pid <= 0 {
+		return stats.Sample{}, errdefs.Errorf(errdefs.ErrConflict, "container %s is not running", id)
+	}
+	s, err := stats.Read(st.Pid)
+	if errors.Is(err, fs.ErrNotExist) {
+		return stats.Sample{}, errdefs.Errorf(errdefs.ErrConflict, "container %s is not running", id)
+	}
+	if err != nil {
+		return stats.Sample{}, errdefs.Errorf(errdefs.ErrInternal, "container %s: stats: %w", id, err)
+	}
+	return s, nil
 }

@@ -23,6 +23,7 @@ const (
 	OpCloseStdin = "closestdin" // Container, Exec
 	OpExec       = "exec"       // Container, Exec, Process, Terminal, Stdin -> Pid
 	OpPids       = "pids"       // Container -> Pids
+	OpUpdate     = "update"     // Container, Resources
 )
 
 // Request is a control call. Only the fields its Op names are set.
@@ -33,6 +34,8 @@ type Request struct {
 	Exec      string          `json:"exec,omitempty"`
 	Create    *Create         `json:"create,omitempty"`
 	Process   json.RawMessage `json:"process,omitempty"` // exec: the OCI process, as process.json
+	// Resources are an update's OCI LinuxResources, as `update --resources` reads them.
+	Resources json.RawMessage `json:"resources,omitempty"`
 	Terminal  bool            `json:"terminal,omitempty"`
 	Stdin     bool            `json:"stdin,omitempty"`
 	Signal    int             `json:"signal,omitempty"`

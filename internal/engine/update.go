@@ -47,7 +47,9 @@ func (e *Engine) ContainerUpdate(ctx context.Context, name string, cfg container
 // and a memory limit above the swap limit needs a new swap limit.
 func mergeUpdate(hc container.HostConfig, u container.UpdateConfig, ncpu int) (container.HostConfig, []string, error) {
 	in, cur := u.Resources, &hc.Resources
-	conflict := func(msg string) error { return errdefs.Errorf(errdefs.ErrInvalidArgument, "Conflicting options: %s", msg) }
+	conflict := func(msg string) error {
+		return errdefs.Errorf(errdefs.ErrInvalidArgument, "Conflicting options: %s", msg)
+	}
 	switch {
 	case in.NanoCPUs > 0 && cur.CPUPeriod > 0:
 		return hc, nil, conflict("Nano CPUs cannot be updated as CPU Period has already been set")
@@ -93,7 +95,9 @@ func setIf[T comparable](dst *T, v T) {
 // checkResources is dockerd's verifyContainerResources for the values an
 // update can set.
 func checkResources(r container.Resources, ncpu int) error {
-	invalid := func(format string, args ...any) error { return errdefs.Errorf(errdefs.ErrInvalidArgument, format, args...) }
+	invalid := func(format string, args ...any) error {
+		return errdefs.Errorf(errdefs.ErrInvalidArgument, format, args...)
+	}
 	switch {
 	case r.Memory != 0 && r.Memory < minMemory:
 		return invalid("Minimum memory limit allowed is 6MB")

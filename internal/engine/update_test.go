@@ -118,7 +118,9 @@ func TestMergeUpdate(t *testing.T) {
 			u: container.UpdateConfig{RestartPolicy: container.RestartPolicy{Name: "always"}}, err: "AutoRemove"},
 		{name: "zero leaves alone", hc: container.HostConfig{Resources: container.Resources{CPUShares: 100, CpusetCpus: "0"}},
 			u: container.UpdateConfig{Resources: container.Resources{BlkioWeight: 300}},
-			ok: func(hc container.HostConfig) bool { return hc.CPUShares == 100 && hc.CpusetCpus == "0" && hc.BlkioWeight == 300 }},
+			ok: func(hc container.HostConfig) bool {
+				return hc.CPUShares == 100 && hc.CpusetCpus == "0" && hc.BlkioWeight == 300
+			}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -58,7 +58,7 @@ func (r *Runner) Stats(ctx context.Context, id string) (stats.Sample, error) {
 	n := c.samples
 	s := stats.Sample{
 		Read: time.Now(), CgroupVersion: 2,
-		CPU: stats.CPU{TotalUsage: n * 1e8, UserUsage: n * 8e7, KernelUsage: n * 2e7, SystemUsage: n * 2e9, OnlineCPUs: 2},
+		CPU:    stats.CPU{TotalUsage: n * 1e8, UserUsage: n * 8e7, KernelUsage: n * 2e7, SystemUsage: n * 2e9, OnlineCPUs: 2},
 		Memory: stats.Memory{Usage: 1 << 20, Limit: ^uint64(0), Stats: map[string]uint64{"inactive_file": 4096}},
 		Pids:   stats.Pids{Current: 1},
 	}

@@ -63,6 +63,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	host.SecurityOptions = append(host.SecurityOptions, sec.options...)
 	maxSize, maxFile, _ := config.ParseLogOpts(cfg.LogOpts)
 	bus := events.New()
 	eng, err := engine.New(engine.Options{

@@ -15,6 +15,8 @@ import (
 type security struct {
 	seccomp  string // "", "unconfined", or a profile's JSON
 	initPath string // berth-init, or "" when there is none
+	// options are `docker info`'s SecurityOptions.
+	options []string
 }
 
 // securityDefaults reads the daemon's seccomp profile (checked now, so a bad
@@ -34,6 +36,16 @@ func securityDefaults(ctx context.Context, cfg config.Config) (security, error) 
 			return s, fmt.Errorf("seccomp-profile %s: %w", p, err)
 		}
 		s.seccomp = string(b)
+	}
+	if oci.SeccompSupported() {
+		profile := cfg.SeccompProfile
+		if profile == "" {
+			profile = oci.SeccompBuiltin
+		}
+		s.options = append(s.options, "name=seccomp,profile="+profile)
+	}
+	if cfg.NoNewPrivileges {
+		s.options = append(s.options, "name=no-new-privileges")
 	}
 	s.initPath = cfg.InitPath
 	if s.initPath == "" {

@@ -55,7 +55,7 @@ func run(args []string) int {
 func parseFlags(args []string) (config.Config, string, bool, error) {
 	fs := pflag.NewFlagSet("berthd", pflag.ContinueOnError)
 	flags := config.Default()
-	var hosts, addRuntimes, logOpts []string
+	var hosts, addRuntimes, logOpts, mirrors, insecure []string
 	var configFile, logOptsCSV string
 	var version bool
 	fs.StringArrayVarP(&hosts, "host", "H", nil, "daemon socket(s) to listen on (unix:///path or tcp://127.0.0.1:port)")
@@ -76,6 +76,10 @@ func parseFlags(args []string) (config.Config, string, bool, error) {
 	fs.StringVar(&flags.InitPath, "init-path", "", "path of the init binary for --init (default: berth-init next to berthd, else PATH)")
 	fs.StringVar(&flags.SeccompProfile, "seccomp-profile", "", `default seccomp profile: a JSON file, "unconfined", or "builtin"`)
 	fs.BoolVar(&flags.NoNewPrivileges, "no-new-privileges", false, "set no-new-privileges on every container")
+	fs.StringArrayVar(&mirrors, "registry-mirror", nil, "preferred Docker Hub mirror (http:// or https:// URL)")
+	fs.StringArrayVar(&insecure, "insecure-registry", nil, "registry (host[:port] or CIDR) reached without TLS verification")
+	fs.IntVar(&flags.MaxConcurrentDownloads, "max-concurrent-downloads", 3, "maximum layers downloaded at once per pull")
+	fs.IntVar(&flags.MaxConcurrentUploads, "max-concurrent-uploads", 5, "maximum layers uploaded at once per push")
 	fs.BoolVarP(&version, "version", "v", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return config.Config{}, "", false, err
@@ -85,6 +89,8 @@ func parseFlags(args []string) (config.Config, string, bool, error) {
 		return config.Config{}, "", false, err
 	}
 	applyFlags(fs, &cfg, flags, hosts)
+	cfg.RegistryMirrors = append(cfg.RegistryMirrors, mirrors...)
+	cfg.InsecureRegistries = append(cfg.InsecureRegistries, insecure...)
 	for _, r := range addRuntimes {
 		if err := cfg.AddRuntime(r); err != nil {
 			return config.Config{}, "", false, err
@@ -109,19 +115,21 @@ func applyFlags(fs *pflag.FlagSet, cfg *config.Config, flags config.Config, host
 		cfg.Hosts = hosts
 	}
 	set := map[string]func(){
-		"data-root":         func() { cfg.DataRoot = flags.DataRoot },
-		"exec-root":         func() { cfg.ExecRoot = flags.ExecRoot },
-		"pidfile":           func() { cfg.PidFile = flags.PidFile },
-		"log-level":         func() { cfg.LogLevel = flags.LogLevel },
-		"debug":             func() { cfg.Debug = flags.Debug },
-		"default-runtime":   func() { cfg.DefaultRuntime = flags.DefaultRuntime },
-		"group":             func() { cfg.Group = flags.Group },
-		"berth-runtime":     func() { cfg.RuntimeBinary = flags.RuntimeBinary },
-		"registry-addr":     func() { cfg.RegistryAddr = flags.RegistryAddr },
-		"init":              func() { cfg.Init = flags.Init },
-		"init-path":         func() { cfg.InitPath = flags.InitPath },
-		"seccomp-profile":   func() { cfg.SeccompProfile = flags.SeccompProfile },
-		"no-new-privileges": func() { cfg.NoNewPrivileges = flags.NoNewPrivileges },
+		"data-root":                func() { cfg.DataRoot = flags.DataRoot },
+		"exec-root":                func() { cfg.ExecRoot = flags.ExecRoot },
+		"pidfile":                  func() { cfg.PidFile = flags.PidFile },
+		"log-level":                func() { cfg.LogLevel = flags.LogLevel },
+		"debug":                    func() { cfg.Debug = flags.Debug },
+		"default-runtime":          func() { cfg.DefaultRuntime = flags.DefaultRuntime },
+		"group":                    func() { cfg.Group = flags.Group },
+		"berth-runtime":            func() { cfg.RuntimeBinary = flags.RuntimeBinary },
+		"registry-addr":            func() { cfg.RegistryAddr = flags.RegistryAddr },
+		"max-concurrent-downloads": func() { cfg.MaxConcurrentDownloads = flags.MaxConcurrentDownloads },
+		"max-concurrent-uploads":   func() { cfg.MaxConcurrentUploads = flags.MaxConcurrentUploads },
+		"init":                     func() { cfg.Init = flags.Init },
+		"init-path":                func() { cfg.InitPath = flags.InitPath },
+		"seccomp-profile":          func() { cfg.SeccompProfile = flags.SeccompProfile },
+		"no-new-privileges":        func() { cfg.NoNewPrivileges = flags.NoNewPrivileges },
 	}
 	for name, apply := range set {
 		if fs.Changed(name) {

@@ -84,7 +84,7 @@ func TestApplyTree(t *testing.T) {
 	if got["x"] == "" || !bytes.Contains([]byte(got["x"]), []byte("user.test=v")) {
 		t.Errorf("xattr not applied: %q", got["x"])
 	}
-	if _, err := getXattr(filepath.Join(root, "x"), "trusted.overlay.opaque"); err == nil {
+	if _, err := GetXattr(filepath.Join(root, "x"), "trusted.overlay.opaque"); err == nil {
 		t.Error("a layer forged an overlay xattr")
 	}
 	fi, err := os.Stat(filepath.Join(root, "secret"))

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -136,7 +135,7 @@ func (d *diffWriter) add(rel, p string, st *unix.Stat_t) error {
 }
 
 func addXattrs(h *tar.Header, p string) error {
-	names, err := listXattrs(p)
+	names, err := ListXattrs(p)
 	if err != nil {
 		return err
 	}
@@ -144,7 +143,7 @@ func addXattrs(h *tar.Header, p string) error {
 		if isOverlayXattr(name) {
 			continue
 		}
-		v, err := getXattr(p, name)
+		v, err := GetXattr(p, name)
 		if errors.Is(err, unix.ENODATA) {
 			continue
 		}
@@ -157,43 +156,4 @@ func addXattrs(h *tar.Header, p string) error {
 		h.PAXRecords[paxXattr+name] = string(v)
 	}
 	return nil
-}
-
-// listXattrs returns the xattr names of p (not following symlinks).
-func listXattrs(p string) ([]string, error) {
-	buf := make([]byte, 256)
-	for {
-		n, err := unix.Llistxattr(p, buf)
-		switch {
-		case errors.Is(err, unix.ERANGE):
-			buf = make([]byte, len(buf)*4)
-			continue
-		case errors.Is(err, unix.ENOTSUP):
-			return nil, nil
-		case err != nil:
-			return nil, &os.PathError{Op: "listxattr", Path: p, Err: err}
-		}
-		var names []string
-		for _, s := range strings.Split(string(buf[:n]), "\x00") {
-			if s != "" {
-				names = append(names, s)
-			}
-		}
-		return names, nil
-	}
-}
-
-func getXattr(p, name string) ([]byte, error) {
-	buf := make([]byte, 128)
-	for {
-		n, err := unix.Lgetxattr(p, name, buf)
-		if errors.Is(err, unix.ERANGE) {
-			buf = make([]byte, len(buf)*4)
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return buf[:n], nil
-	}
 }

@@ -105,11 +105,11 @@ func describeTree(root string) (map[string]string, error) {
 		case unix.S_IFCHR, unix.S_IFBLK:
 			desc += fmt.Sprintf(" dev %d:%d", unix.Major(st.Rdev), unix.Minor(st.Rdev))
 		}
-		names, _ := listXattrs(p)
+		names, _ := ListXattrs(p)
 		sort.Strings(names)
 		for _, n := range names {
 			if strings.HasPrefix(n, "user.") {
-				v, _ := getXattr(p, n)
+				v, _ := GetXattr(p, n)
 				desc += fmt.Sprintf(" %s=%s", n, v)
 			}
 		}

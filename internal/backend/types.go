@@ -180,3 +180,12 @@ type ImagePullOptions struct {
 	// Auth is the decoded X-Registry-Auth header, or nil.
 	Auth *registry.AuthConfig
 }
+
+// ImagePushOptions are the POST /images/{name}/push parameters.
+type ImagePushOptions struct {
+	// Auth is the decoded X-Registry-Auth header, or nil.
+	Auth *registry.AuthConfig
+	// Platform selects one image of a multi-platform index (API >= 1.46);
+	// Berth stores single-platform images, so it checks the image has it.
+	Platform *ocispec.Platform
+}

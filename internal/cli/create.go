@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"syscall"
@@ -53,10 +54,6 @@ func validatePull(v string) error {
 	return fmt.Errorf("invalid pull option: '%s': must be one of \"always\", \"missing\" or \"never\"", v)
 }
 
-// errPullNotImplemented is what run/create say when the image is missing:
-// pulling arrives in a later issue.
-var errPullNotImplemented = fmt.Errorf("pulling images is not implemented yet in berth: %w", errdefs.ErrNotImplemented)
-
 // createContainer is docker's createContainer: it sends the create request,
 // reports a missing image like docker, writes --cidfile and prints warnings.
 func (c *CLI) createContainer(ctx context.Context, api *client.Client, o *containerOptions, req container.CreateRequest) (string, error) {
@@ -69,24 +66,39 @@ func (c *CLI) createContainer(ctx context.Context, api *client.Client, o *contai
 		return "", err
 	}
 	defer cid.close()
-	if o.pull == "always" {
-		return "", errPullNotImplemented
+	if o.pull == "always" && named {
+		if err := c.pullForRun(ctx, ref, o); err != nil {
+			return "", err
+		}
 	}
 	req.HostConfig.ConsoleSize[0], req.HostConfig.ConsoleSize[1] = c.out.size()
 	resp, err := api.ContainerCreate(ctx, req, o.name, o.platform)
-	if err != nil {
-		if errdefs.IsNotFound(err) && named && o.pull == "missing" {
-			if !o.quiet {
-				fmt.Fprintf(c.errOut, "Unable to find image '%s' locally\n", ref.WithDefaultTag().FamiliarString())
-			}
-			return "", errPullNotImplemented
+	if err != nil && errdefs.IsNotFound(err) && named && (o.pull == "missing" || o.pull == "") {
+		if !o.quiet {
+			fmt.Fprintf(c.errOut, "Unable to find image '%s' locally\n", ref.WithDefaultTag().FamiliarString())
 		}
+		if err := c.pullForRun(ctx, ref, o); err != nil {
+			return "", err
+		}
+		resp, err = api.ContainerCreate(ctx, req, o.name, o.platform)
+	}
+	if err != nil {
 		return "", err
 	}
 	for _, w := range resp.Warnings {
 		fmt.Fprintln(c.errOut, "WARNING:", w)
 	}
 	return resp.ID, cid.write(resp.ID)
+}
+
+// pullForRun pulls the image of run/create, its progress on stderr (none
+// with --quiet), as docker's pullImage.
+func (c *CLI) pullForRun(ctx context.Context, ref client.Reference, o *containerOptions) error {
+	var out io.Writer = c.errOut
+	if o.quiet {
+		out = io.Discard
+	}
+	return c.pullImage(ctx, ref.WithDefaultTag(), false, o.platform, out)
 }
 
 // cidFile is --cidfile: created before the container, removed again if no

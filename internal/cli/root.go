@@ -48,10 +48,7 @@ func (c *CLI) newRootCommand() *cobra.Command {
 	root.AddCommand(c.imageCommands()...)
 	root.AddCommand(
 		c.newVersionCommand(), c.newInfoCommand(), c.newEventsCommand(), c.newInspectCommand(),
-		c.newNotImplementedCommand("pull [OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry"),
-		c.newNotImplementedCommand("push [OPTIONS] NAME[:TAG]", "Upload an image to a registry"),
-		c.newNotImplementedCommand("login [OPTIONS] [SERVER]", "Authenticate to a registry"),
-		c.newNotImplementedCommand("logout [SERVER]", "Log out from a registry"),
+		c.newPullCommand(), c.newPushCommand(), c.newLoginCommand(), c.newLogoutCommand(),
 		c.newContainerGroup(), c.newImageGroup(), c.newSystemGroup(),
 	)
 	finishTree(root)
@@ -106,8 +103,7 @@ func (c *CLI) newImageGroup() *cobra.Command {
 	return group("image", "Manage images",
 		ls, rm, c.newTagCommand(), c.newLoadCommand(), c.newSaveCommand(), c.newImportCommand(),
 		c.newHistoryCommand(), c.newImagePruneCommand(), c.newTypedInspectCommand("image"),
-		c.newNotImplementedCommand("pull [OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry"),
-		c.newNotImplementedCommand("push [OPTIONS] NAME[:TAG]", "Upload an image to a registry"),
+		c.newPullCommand(), c.newPushCommand(),
 	)
 }
 

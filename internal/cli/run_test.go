@@ -122,9 +122,10 @@ func TestRunErrors(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{"missing image", map[string]http.HandlerFunc{"POST /containers/create": errRoute(404, "No such image: busybox:latest")},
+		{"missing image, pull fails", map[string]http.HandlerFunc{"POST /containers/create": errRoute(404, "No such image: busybox:latest"),
+			"POST /images/create": errRoute(404, "pull access denied for busybox")},
 			[]string{"run", "busybox"}, 125,
-			"Unable to find image 'busybox:latest' locally\nberth: pulling images is not implemented yet in berth: not implemented\n\nRun 'berth run --help' for more information\n"},
+			"Unable to find image 'busybox:latest' locally\nberth: Error response from daemon: pull access denied for busybox\n\nRun 'berth run --help' for more information\n"},
 		{"missing image, pull never", map[string]http.HandlerFunc{"POST /containers/create": errRoute(404, "No such image: busybox:latest")},
 			[]string{"run", "--pull", "never", "busybox"}, 125,
 			"berth: Error response from daemon: No such image: busybox:latest\n\nRun 'berth run --help' for more information\n"},

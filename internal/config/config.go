@@ -62,7 +62,24 @@ type Config struct {
 	SeccompProfile string `json:"seccomp-profile,omitempty"`
 	// NoNewPrivileges sets no_new_privs in every container.
 	NoNewPrivileges bool `json:"no-new-privileges,omitempty"`
+	// RegistryMirrors are Docker Hub pull-through mirrors, tried first.
+	RegistryMirrors []string `json:"registry-mirrors,omitempty"`
+	// InsecureRegistries are registries (host[:port] or CIDR) reached
+	// without TLS verification or over plain HTTP; loopback always is.
+	InsecureRegistries []string `json:"insecure-registries,omitempty"`
+	// MaxConcurrentDownloads and MaxConcurrentUploads bound the layers a
+	// pull or push transfers at once (0: 3 and 5, as dockerd).
+	MaxConcurrentDownloads int `json:"max-concurrent-downloads,omitempty"`
+	MaxConcurrentUploads   int `json:"max-concurrent-uploads,omitempty"`
 }
+
+// DefaultInsecureRegistries are always insecure, as in dockerd: a private
+// registry on the local host needs no certificate.
+var DefaultInsecureRegistries = []string{"127.0.0.0/8", "::1/128"}
+
+// CertsDirs are where per-registry certificates live:
+// <dir>/<host[:port]>/ca.crt (dockerd's directory, then Berth's).
+var CertsDirs = []string{"/etc/docker/certs.d", "/etc/berth/certs.d"}
 
 // Default returns the built-in configuration.
 func Default() Config {
@@ -129,6 +146,9 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := ParseLogOpts(c.LogOpts); err != nil {
 		return err
+	}
+	if c.MaxConcurrentDownloads < 0 || c.MaxConcurrentUploads < 0 {
+		return fmt.Errorf("max-concurrent-downloads and max-concurrent-uploads must not be negative: %w", errdefs.ErrInvalidArgument)
 	}
 	if c.DefaultRuntime != DefaultRuntimeName {
 		if _, ok := c.Runtimes[c.DefaultRuntime]; !ok && c.DefaultRuntime != "runc" {

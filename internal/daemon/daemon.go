@@ -64,6 +64,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	host.SecurityOptions = append(host.SecurityOptions, sec.options...)
+	dist, regConfig, err := registryAccess(cfg, imgs)
+	if err != nil {
+		return err
+	}
+	host.Registry = regConfig
 	maxSize, maxFile, _ := config.ParseLogOpts(cfg.LogOpts)
 	bus := events.New()
 	eng, err := engine.New(engine.Options{
@@ -90,7 +95,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	srv := server.New(server.Options{
 		Logger: log, Version: Version, PanicRoute: os.Getenv("BERTH_TEST_PANIC_ROUTE") == "1",
-		System: eng, Events: bus, Containers: eng, Images: engine.NewImages(eng, imgs.store),
+		System: eng, Events: bus, Containers: eng, Images: engine.NewImages(eng, imgs.store, dist),
 	})
 	if cfg.RegistryAddr != "" {
 		if err := startRegistry(ctx, cfg); err != nil {

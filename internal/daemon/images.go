@@ -14,6 +14,7 @@ import (
 type images struct {
 	engine.ImageResolver
 	store     *image.Store
+	content   *local.Store
 	snapshots *overlay.Snapshotter
 }
 
@@ -31,7 +32,7 @@ func openImages(ctx context.Context, dataRoot string) (*images, error) {
 		sn.Close()
 		return nil, err
 	}
-	return &images{ImageResolver: engine.ImageResolver{Store: st}, store: st, snapshots: sn}, nil
+	return &images{ImageResolver: engine.ImageResolver{Store: st}, store: st, content: cs, snapshots: sn}, nil
 }
 
 // count is the number of images `docker info` reports.

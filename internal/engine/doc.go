@@ -15,5 +15,5 @@
 // hands a runner.Bundle to the Runner (the monitor), whose exits come back to
 // handleExit in exit.go.
 //
-// It may import: api, errdefs, internal/{events,logging,logfile,mount,oci,runner,store}.
+// It may import: api, errdefs, internal/{backend,distribution,events,image,logging,logfile,mount,oci,remote,runner,store}.
 package engine

@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/berthproject/berth/api"
-	"github.com/berthproject/berth/errdefs"
 	"github.com/berthproject/berth/internal/backend"
+	"github.com/berthproject/berth/internal/distribution"
 	"github.com/berthproject/berth/internal/image"
 	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/events"
@@ -19,12 +19,16 @@ import (
 // ImageService is the image side of the API: the image store plus what only
 // the engine knows (which containers use an image) and the image events.
 type ImageService struct {
-	e *Engine
-	s *image.Store
+	e    *Engine
+	s    *image.Store
+	dist *distribution.Service // nil: no registry access
 }
 
-// NewImages returns the image service over the store.
-func NewImages(e *Engine, s *image.Store) *ImageService { return &ImageService{e: e, s: s} }
+// NewImages returns the image service over the store; dist (which may be
+// nil) pulls and pushes.
+func NewImages(e *Engine, s *image.Store, dist *distribution.Service) *ImageService {
+	return &ImageService{e: e, s: s, dist: dist}
+}
 
 // ImageResolver adapts the image store to the engine's Images dependency.
 type ImageResolver struct{ Store *image.Store }
@@ -153,10 +157,4 @@ func (s *ImageService) ImageImport(ctx context.Context, r io.Reader, opts backen
 	}
 	s.e.ImageEvent(events.ActionImport, img.ID.String(), ref)
 	return img.ID.String(), nil
-}
-
-// ImagePull is not available until the registry client lands (issue 6).
-func (s *ImageService) ImagePull(ctx context.Context, ref reference.Named, opts backend.ImagePullOptions, progress func(jsonstream.Message)) error {
-	return errdefs.Errorf(errdefs.ErrNotImplemented,
-		"image %s is not present locally and pulling from registries is not supported yet: import or load it first", reference.FamiliarString(ref))
 }

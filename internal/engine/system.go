@@ -28,6 +28,9 @@ type HostInfo struct {
 	DriverStatus                      [][2]string
 	ImageCount                        func(context.Context) int
 	SecurityOptions, Warnings, Labels []string
+	// Registry is the registry configuration (insecure registries,
+	// mirrors) `docker info` shows; nil shows none.
+	Registry *registry.ServiceConfig
 }
 
 // SystemInfo returns `docker info`, answered from the container views and
@@ -57,6 +60,9 @@ func (e *Engine) SystemInfo(ctx context.Context) (*system.Info, error) {
 	}
 	if h.ImageCount != nil {
 		info.Images = h.ImageCount(ctx)
+	}
+	if h.Registry != nil {
+		info.RegistryConfig = h.Registry
 	}
 	for _, c := range e.all() {
 		s := c.View().State

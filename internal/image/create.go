@@ -110,14 +110,26 @@ func (s *Store) create(ctx context.Context, target ocispec.Descriptor, refs []re
 		moved, prev, err = t.record(id, record{Target: target, Parent: parent}, refs, false)
 		return err
 	})
-	if prev.Digest != "" && prev.Digest != target.Digest {
-		g.blobs[prev.Digest] = true // the manifest it replaced, collected if nothing else uses it
-	}
 	if err != nil {
 		return Image{}, nil, err
 	}
+	if prev.Digest != "" && prev.Digest != target.Digest {
+		s.replaced(ctx, id, prev, g)
+	}
 	img, err := s.getByID(ctx, id)
 	return img, moved, err
+}
+
+// replaced makes the blobs of the manifest an image no longer uses
+// candidates for collection, and forgets the cached layers it listed.
+func (s *Store) replaced(ctx context.Context, id digest.Digest, prev ocispec.Descriptor, g garbage) {
+	s.forgetConfig(id)
+	g.blobs[prev.Digest] = true
+	if m, err := readManifest(ctx, s.content, prev); err == nil {
+		for _, l := range m.Layers {
+			g.blobs[l.Digest] = true
+		}
+	}
 }
 
 // prepare checks the image target describes and unpacks its layers; it

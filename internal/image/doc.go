@@ -6,8 +6,11 @@
 // Place in the run flow: the engine resolves `docker run busybox` with
 // Store.Get, then Prepares a container snapshot on Image.ChainID; the server
 // calls List/Inspect/History/Tag/Delete/Prune/Import/Save/Load; a registry
-// pull writes blobs into the content store and registers the image with
-// Create. The engine publishes image events from what these methods return.
+// pull (internal/distribution) runs inside Add: its Adder writes blobs into
+// the content store and unpacks layers while they download, then records
+// the image (Adder.Create); a push reads blobs and the registry sources of
+// layers (sources.go). The engine publishes image events from what these
+// methods return.
 //
 // An image is identified, as in dockerd's classic store, by the digest of
 // its config (Image.ID). Every image has a target manifest in the content
@@ -26,7 +29,9 @@
 //	        ├── "images"   <image ID> -> {target manifest descriptor, parent, created, last tag time}
 //	        ├── "refs"     <normalised reference> -> <image ID>
 //	        │              ("docker.io/library/busybox:latest", "localhost:5000/x@sha256:...")
-//	        └── "layers"   <chain ID> -> {diff ID, parent chain ID, size, tar size}
+//	        ├── "layers"   <chain ID> -> {diff ID, parent chain ID, size, tar size}
+//	        └── "sources"  <diff ID> -> [{blob descriptor, repositories holding it}]
+//	                       (pulled and pushed blobs: a push skips or mounts them)
 //
 // Garbage. Deleting an image removes the blobs and layer snapshots that no
 // remaining image references (a snapshot still used by a container stays

@@ -23,6 +23,9 @@ var (
 	bucketImages = []byte("images")
 	bucketRefs   = []byte("refs")
 	bucketLayers = []byte("layers")
+	// bucketSources maps a diff ID to the blobs of that layer known to
+	// exist in registries (see sources.go).
+	bucketSources = []byte("sources")
 )
 
 // unpackPrefix starts the keys of the active snapshots layers are unpacked
@@ -78,7 +81,7 @@ func New(ctx context.Context, root string, cs content.Store, sn snapshot.Snapsho
 		if err != nil {
 			return err
 		}
-		for _, b := range [][]byte{bucketImages, bucketRefs, bucketLayers} {
+		for _, b := range [][]byte{bucketImages, bucketRefs, bucketLayers, bucketSources} {
 			if _, err := v1.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -45,9 +45,21 @@ func (s *Store) unpack(ctx context.Context, blobs []ocispec.Descriptor, diffIDs 
 	return nil
 }
 
-// unpackLayer applies one layer blob on top of the snapshot parent and
-// commits it as chain, checking the uncompressed stream against diffID.
-func (s *Store) unpackLayer(ctx context.Context, blob ocispec.Descriptor, diffID, chain, parent digest.Digest) (err error) {
+// unpackLayer applies one layer blob of the content store on top of the
+// snapshot parent and commits it as chain, checking the uncompressed
+// stream against diffID.
+func (s *Store) unpackLayer(ctx context.Context, blob ocispec.Descriptor, diffID, chain, parent digest.Digest) error {
+	ra, err := s.content.ReaderAt(ctx, blob.Digest)
+	if err != nil {
+		return err
+	}
+	defer ra.Close()
+	return s.unpackFrom(ctx, content.NewReader(ra), diffID, chain, parent)
+}
+
+// unpackFrom applies the layer blob read from r (to its end) on top of the
+// snapshot parent and commits it as chain.
+func (s *Store) unpackFrom(ctx context.Context, r io.Reader, diffID, chain, parent digest.Digest) (err error) {
 	key := unpackPrefix + randomHex() + "-" + chain.Encoded()[:12]
 	mounts, err := s.sn.Prepare(ctx, key, parent.String())
 	if err != nil {
@@ -60,13 +72,12 @@ func (s *Store) unpackLayer(ctx context.Context, blob ocispec.Descriptor, diffID
 			}
 		}
 	}()
-	ra, err := s.content.ReaderAt(ctx, blob.Digest)
+	rec, err := applyBlob(ctx, mounts, r, diffID)
 	if err != nil {
 		return err
 	}
-	defer ra.Close()
-	rec, err := applyBlob(ctx, mounts, content.NewReader(ra), diffID)
-	if err != nil {
+	// The source may report a problem only at its very end.
+	if _, err := io.Copy(io.Discard, r); err != nil {
 		return err
 	}
 	rec.Parent = parent

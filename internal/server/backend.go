@@ -13,6 +13,7 @@ import (
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/api/types/system"
 	"github.com/moby/moby/api/types/volume"
 )
@@ -243,6 +244,19 @@ type registryBackend interface {
 	// it. It may fail with ErrNotImplemented (or ErrNotFound for an unknown
 	// image: "pull access denied for x, repository does not exist ...").
 	ImagePull(ctx context.Context, ref reference.Named, opts ImagePullOptions, progress func(jsonstream.Message)) error
+	// ImagePush pushes ref's tag, or every tag of its repository when ref
+	// has none, reporting through progress as `docker push` shows it; the
+	// last message before success carries the pushed digest in Aux.
+	ImagePush(ctx context.Context, ref reference.Named, opts ImagePushOptions, progress func(jsonstream.Message)) error
+	// RegistryLogin checks credentials with the registry (POST /auth). A
+	// refusal is errdefs.ErrUnauthorized.
+	RegistryLogin(ctx context.Context, auth registry.AuthConfig) (registry.AuthResponse, error)
+	// DistributionInspect describes what ref (tagged) names in its
+	// registry: manifest descriptor and platforms.
+	DistributionInspect(ctx context.Context, ref reference.Named, auth *registry.AuthConfig) (registry.DistributionInspect, error)
+	// ImageSearch searches a registry index; filters are applied by the
+	// server.
+	ImageSearch(ctx context.Context, term string, limit int, auth *registry.AuthConfig) ([]registry.SearchResult, error)
 }
 
 // ImageListOptions is defined in internal/backend, shared with the engine.
@@ -262,6 +276,9 @@ type ImageImportOptions = backend.ImageImportOptions
 
 // ImagePullOptions is defined in internal/backend, shared with the engine.
 type ImagePullOptions = backend.ImagePullOptions
+
+// ImagePushOptions is defined in internal/backend, shared with the engine.
+type ImagePushOptions = backend.ImagePushOptions
 
 // ---------------------------------------------------------------- networks, volumes
 

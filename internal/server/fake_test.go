@@ -17,6 +17,7 @@ import (
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/jsonstream"
+	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/api/types/system"
 )
 
@@ -43,6 +44,7 @@ type fakeEngine struct {
 	calls      []string
 	lastCreate CreateConfig
 	lastLogs   LogsOptions
+	lastAuth   *registry.AuthConfig
 	// attachDone receives ContainerAttach's result, if set.
 	attachDone chan error
 }

@@ -79,7 +79,7 @@ func (s *Server) postImageByName(w http.ResponseWriter, r *http.Request) error {
 		return s.postImageTag(w, r, name)
 	}
 	if name, ok := strings.CutSuffix(rest, "/push"); ok && name != "" {
-		return notImplementedf("pushing images is not supported yet")
+		return s.postImagePush(w, r, name)
 	}
 	return notFoundf("page not found")
 }

@@ -99,8 +99,6 @@ func TestImageTagDeletePrune(t *testing.T) {
 	if string(body) != `{"ImagesDeleted":null,"SpaceReclaimed":0}`+"\n" {
 		t.Errorf("prune: %s", body)
 	}
-	resp, body = call(t, ts, "POST", "/images/busybox/push", nil)
-	wantStatus(t, resp, body, 501, "pushing images is not supported yet")
 }
 
 const hex64 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

@@ -213,6 +213,7 @@ func (s *Server) routes() {
 
 	// images
 	s.handle("GET /images/json", s.needImages(s.getImagesJSON))
+	s.handle("GET /images/search", s.needImages(s.getImagesSearch))
 	s.handle("GET /images/get", s.needImages(s.getImagesGet))
 	s.handle("POST /images/load", s.needImages(s.postImagesLoad))
 	s.handle("POST /images/create", s.needImages(s.postImagesCreate))
@@ -220,6 +221,10 @@ func (s *Server) routes() {
 	s.handle("GET /images/{rest...}", s.needImages(s.getImageByName))
 	s.handle("POST /images/{rest...}", s.needImages(s.postImageByName))
 	s.handle("DELETE /images/{rest...}", s.needImages(s.deleteImage))
+
+	// registries
+	s.handle("POST /auth", s.needImages(s.postAuth))
+	s.handle("GET /distribution/{rest...}", s.needImages(s.getDistributionInspect))
 
 	// networks, volumes, plugins
 	s.handle("GET /networks", s.getNetworks)
@@ -243,7 +248,7 @@ func (s *Server) routes() {
 // answer 501 rather than "page not found", so clients say what is missing.
 // Remove a route from here when it gets a handler.
 var unimplementedRoutes = []string{
-	"POST /build", "POST /commit", "POST /auth", "GET /images/search", "GET /distribution/{rest...}",
+	"POST /build", "POST /commit",
 	"GET /containers/{name}/export", "GET /containers/{name}/changes",
 	"GET /containers/{name}/archive", "HEAD /containers/{name}/archive", "PUT /containers/{name}/archive",
 	"POST /networks/create", "POST /networks/prune", "DELETE /networks/{id}",

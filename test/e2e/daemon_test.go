@@ -25,6 +25,7 @@ type daemon struct {
 	sock     string
 	host     string // unix://sock, for DOCKER_HOST
 	args     []string
+	prefix   []string // runs berthd under it (nsenter into a netns)
 	cmd      *exec.Cmd
 	log      *os.File
 }
@@ -34,11 +35,18 @@ type daemon struct {
 // daemon's roots, the monitor gone.
 func startDaemon(t testing.TB, args ...string) *daemon {
 	t.Helper()
+	return startDaemonIn(t, nil, args...)
+}
+
+// startDaemonIn is startDaemon with berthd run under prefix (e.g. nsenter
+// into a network namespace); the socket stays reachable from the test.
+func startDaemonIn(t testing.TB, prefix []string, args ...string) *daemon {
+	t.Helper()
 	root, err := os.MkdirTemp("", "be2e")
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{t: t, root: root, dataRoot: filepath.Join(root, "data"), execRoot: filepath.Join(root, "exec"), args: args}
+	d := &daemon{t: t, root: root, dataRoot: filepath.Join(root, "data"), execRoot: filepath.Join(root, "exec"), args: args, prefix: prefix}
 	d.sock = filepath.Join(d.execRoot, "berth.sock")
 	d.host = "unix://" + d.sock
 	d.start()
@@ -60,7 +68,8 @@ func (d *daemon) start() {
 	if rt := os.Getenv("BERTH_E2E_DEFAULT_RUNTIME"); rt != "" {
 		args = append(args, "--default-runtime", rt)
 	}
-	d.cmd = exec.Command(filepath.Join(binDir, "berthd"), args...)
+	argv := append(append(append([]string{}, d.prefix...), filepath.Join(binDir, "berthd")), args...)
+	d.cmd = exec.Command(argv[0], argv[1:]...)
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
 	// Its own process group, as a real daemon: `kill -9` tests kill only it.
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

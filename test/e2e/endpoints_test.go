@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -44,6 +45,20 @@ func TestMoreEndpointsViaDockerCLI(t *testing.T) {
 	}
 	if out := d.runStdin([]byte("exec-stdin\n"), "exec", "-i", "top", "cat"); out != "exec-stdin\n" {
 		t.Errorf("exec -i: %q", out)
+	}
+	if out := d.mustDocker("exec", "-t", "top", "sh", "-c", "tty >/dev/null && echo has-tty; exit 0"); !strings.Contains(out, "has-tty") {
+		t.Errorf("exec -t: %q", out)
+	}
+	if r := d.docker("exec", "top", "sh", "-c", "exit 6"); r.code != 6 {
+		t.Errorf("exec exit code: %d", r.code)
+	}
+	d.mustDocker("run", "-d", "-i", "--name", "reader", "busybox", "sh", "-c", "read x; echo got $x")
+	if out := d.runStdin([]byte("line\n"), "attach", "reader"); out != "got line\n" {
+		t.Errorf("attach: %q", out)
+	}
+	host, _ := os.Hostname()
+	if out := d.mustDocker("run", "--rm", "--network", "host", "busybox", "hostname"); strings.TrimSpace(out) != host {
+		t.Errorf("--network host hostname %q, want %q", out, host)
 	}
 	d.mustDocker("restart", "-t", "0", "top")
 	d.mustDocker("kill", "-s", "KILL", "top")

@@ -169,6 +169,15 @@ func (w *writer) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// ReadAt reads back bytes already written (a pull extracts a layer while
+// it downloads). It must not be called concurrently with Commit or Close.
+func (w *writer) ReadAt(p []byte, off int64) (int, error) {
+	if w.f == nil {
+		return 0, fmt.Errorf("read from a finished ingest: %w", errdefs.ErrConflict)
+	}
+	return w.f.ReadAt(p, off)
+}
+
 func (w *writer) Digest() digest.Digest {
 	return digest.NewDigestFromEncoded(digest.SHA256, hex.EncodeToString(w.h.Sum(nil)))
 }

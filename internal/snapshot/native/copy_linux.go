@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/berthproject/berth/internal/archive"
 	"io"
 	"io/fs"
 	"os"
@@ -147,12 +148,12 @@ func (c *copier) copyAttrs(src, dst string, st *unix.Stat_t) error {
 }
 
 func (c *copier) copyXattrs(src, dst string) error {
-	names, err := listXattrs(src)
+	names, err := archive.ListXattrs(src)
 	if err != nil {
 		return err
 	}
 	for _, name := range names {
-		val, err := getXattr(src, name)
+		val, err := archive.GetXattr(src, name)
 		if err != nil {
 			return err
 		}

@@ -37,7 +37,7 @@ func New(root string) (*Snapshotter, error) {
 		return nil, err
 	}
 	s := &Snapshotter{root: root, ms: ms}
-	if err := s.removeOrphans(); err != nil {
+	if err := s.ms.RemoveOrphans(filepath.Join(s.root, "snapshots")); err != nil {
 		ms.Close()
 		return nil, err
 	}
@@ -46,58 +46,21 @@ func New(root string) (*Snapshotter, error) {
 
 func (s *Snapshotter) dir(id string) string { return filepath.Join(s.root, "snapshots", id) }
 
-func (s *Snapshotter) removeOrphans() error {
-	var ids map[string]bool
-	if err := s.ms.View(func(tx *storage.Tx) (err error) { ids, err = tx.IDs(); return err }); err != nil {
-		return err
-	}
-	entries, err := os.ReadDir(filepath.Join(s.root, "snapshots"))
-	if err != nil {
-		return fmt.Errorf("native snapshotter: %w", err)
-	}
-	for _, e := range entries {
-		if !ids[e.Name()] {
-			if err := os.RemoveAll(s.dir(e.Name())); err != nil {
-				return fmt.Errorf("native snapshotter: remove orphan: %w", err)
-			}
-		}
-	}
-	return nil
-}
-
 // Stat returns the info of a snapshot.
-func (s *Snapshotter) Stat(ctx context.Context, key string) (info snapshot.Info, err error) {
-	err = s.ms.View(func(tx *storage.Tx) error { info, err = tx.Stat(key); return err })
-	return info, err
+func (s *Snapshotter) Stat(ctx context.Context, key string) (snapshot.Info, error) {
+	return s.ms.Stat(key)
 }
 
 // Usage returns the space used by a snapshot.
 func (s *Snapshotter) Usage(ctx context.Context, key string) (snapshot.Usage, error) {
-	var (
-		sn storage.Snapshot
-		u  snapshot.Usage
-	)
-	err := s.ms.View(func(tx *storage.Tx) (err error) {
-		if sn, err = tx.Get(key); err != nil {
-			return err
-		}
-		u, err = tx.Usage(key)
-		return err
-	})
-	if err != nil || sn.Kind != snapshot.KindActive {
-		return u, err
-	}
-	return snapshot.DiskUsage(ctx, s.dir(sn.ID))
+	return s.ms.Usage(ctx, key, s.dir)
 }
 
 // Mounts returns the mounts of an active snapshot or view.
 func (s *Snapshotter) Mounts(ctx context.Context, key string) ([]mount.Mount, error) {
-	var sn storage.Snapshot
-	if err := s.ms.View(func(tx *storage.Tx) (err error) { sn, err = tx.Get(key); return err }); err != nil {
+	sn, err := s.ms.Mountable(key)
+	if err != nil {
 		return nil, err
-	}
-	if sn.Kind == snapshot.KindCommitted {
-		return nil, fmt.Errorf("snapshot %q is committed, it has no mounts: %w", key, errdefs.ErrConflict)
 	}
 	return s.mounts(sn), nil
 }

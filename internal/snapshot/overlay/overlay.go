@@ -47,7 +47,7 @@ func New(root string) (*Snapshotter, error) {
 	// the kernel knows the option.
 	_, statErr := os.Stat("/sys/module/overlay/parameters/index")
 	s := &Snapshotter{root: root, ms: ms, indexOff: statErr == nil}
-	if err := s.removeOrphans(); err != nil {
+	if err := s.ms.RemoveOrphans(filepath.Join(s.root, "snapshots")); err != nil {
 		ms.Close()
 		return nil, err
 	}
@@ -65,58 +65,21 @@ func (s *Snapshotter) lowers(ids []string) string {
 	return strings.Join(dirs, ":")
 }
 
-func (s *Snapshotter) removeOrphans() error {
-	var ids map[string]bool
-	if err := s.ms.View(func(tx *storage.Tx) (err error) { ids, err = tx.IDs(); return err }); err != nil {
-		return err
-	}
-	entries, err := os.ReadDir(filepath.Join(s.root, "snapshots"))
-	if err != nil {
-		return fmt.Errorf("overlay snapshotter: %w", err)
-	}
-	for _, e := range entries {
-		if !ids[e.Name()] {
-			if err := os.RemoveAll(s.dir(e.Name())); err != nil {
-				return fmt.Errorf("overlay snapshotter: remove orphan: %w", err)
-			}
-		}
-	}
-	return nil
-}
-
 // Stat returns the info of a snapshot.
-func (s *Snapshotter) Stat(ctx context.Context, key string) (info snapshot.Info, err error) {
-	err = s.ms.View(func(tx *storage.Tx) error { info, err = tx.Stat(key); return err })
-	return info, err
+func (s *Snapshotter) Stat(ctx context.Context, key string) (snapshot.Info, error) {
+	return s.ms.Stat(key)
 }
 
 // Usage returns the space used by a snapshot's own directory.
 func (s *Snapshotter) Usage(ctx context.Context, key string) (snapshot.Usage, error) {
-	var (
-		sn storage.Snapshot
-		u  snapshot.Usage
-	)
-	err := s.ms.View(func(tx *storage.Tx) (err error) {
-		if sn, err = tx.Get(key); err != nil {
-			return err
-		}
-		u, err = tx.Usage(key)
-		return err
-	})
-	if err != nil || sn.Kind != snapshot.KindActive {
-		return u, err
-	}
-	return snapshot.DiskUsage(ctx, s.upper(sn.ID))
+	return s.ms.Usage(ctx, key, s.upper)
 }
 
 // Mounts returns the mounts of an active snapshot or view.
 func (s *Snapshotter) Mounts(ctx context.Context, key string) ([]mount.Mount, error) {
-	var sn storage.Snapshot
-	if err := s.ms.View(func(tx *storage.Tx) (err error) { sn, err = tx.Get(key); return err }); err != nil {
+	sn, err := s.ms.Mountable(key)
+	if err != nil {
 		return nil, err
-	}
-	if sn.Kind == snapshot.KindCommitted {
-		return nil, fmt.Errorf("snapshot %q is committed, it has no mounts: %w", key, errdefs.ErrConflict)
 	}
 	return s.mounts(sn), nil
 }

@@ -1,4 +1,4 @@
-package native
+package archive
 
 import (
 	"bytes"
@@ -8,9 +8,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// listXattrs returns the extended attribute names of path (not following
+// ListXattrs returns the extended attribute names of path (not following
 // symlinks); a filesystem without xattrs has none.
-func listXattrs(path string) ([]string, error) {
+func ListXattrs(path string) ([]string, error) {
 	buf := make([]byte, 256)
 	for {
 		n, err := unix.Llistxattr(path, buf)
@@ -33,8 +33,8 @@ func listXattrs(path string) ([]string, error) {
 	}
 }
 
-// getXattr returns the value of one extended attribute of path.
-func getXattr(path, name string) ([]byte, error) {
+// GetXattr returns the value of one extended attribute of path.
+func GetXattr(path, name string) ([]byte, error) {
 	buf := make([]byte, 128)
 	for {
 		n, err := unix.Lgetxattr(path, name, buf)

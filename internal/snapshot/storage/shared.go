@@ -1,0 +1,73 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/berthproject/berth/errdefs"
+	"github.com/berthproject/berth/internal/snapshot"
+)
+
+// The operations below are the same for every snapshotter built on a
+// MetaStore; each snapshotter only says where a snapshot's directory is.
+
+// RemoveOrphans removes the entries of dir whose name is no snapshot ID
+// (directories left by a crash between a metadata change and its files).
+func (ms *MetaStore) RemoveOrphans(dir string) error {
+	var ids map[string]bool
+	if err := ms.View(func(tx *Tx) (err error) { ids, err = tx.IDs(); return err }); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("snapshotter: %w", err)
+	}
+	for _, e := range entries {
+		if !ids[e.Name()] {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return fmt.Errorf("snapshotter: remove orphan: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// Stat returns the info of a snapshot.
+func (ms *MetaStore) Stat(key string) (info snapshot.Info, err error) {
+	err = ms.View(func(tx *Tx) error { info, err = tx.Stat(key); return err })
+	return info, err
+}
+
+// Usage returns the space a snapshot uses: recorded at commit for a
+// committed one, measured in dir(id) for an active one.
+func (ms *MetaStore) Usage(ctx context.Context, key string, dir func(id string) string) (snapshot.Usage, error) {
+	var (
+		sn Snapshot
+		u  snapshot.Usage
+	)
+	err := ms.View(func(tx *Tx) (err error) {
+		if sn, err = tx.Get(key); err != nil {
+			return err
+		}
+		u, err = tx.Usage(key)
+		return err
+	})
+	if err != nil || sn.Kind != snapshot.KindActive {
+		return u, err
+	}
+	return snapshot.DiskUsage(ctx, dir(sn.ID))
+}
+
+// Mountable returns an active snapshot or view; a committed one has no
+// mounts (ErrConflict).
+func (ms *MetaStore) Mountable(key string) (sn Snapshot, err error) {
+	if err := ms.View(func(tx *Tx) (err error) { sn, err = tx.Get(key); return err }); err != nil {
+		return sn, err
+	}
+	if sn.Kind == snapshot.KindCommitted {
+		return sn, fmt.Errorf("snapshot %q is committed, it has no mounts: %w", key, errdefs.ErrConflict)
+	}
+	return sn, nil
+}

@@ -62,6 +62,13 @@ type Config struct {
 	SeccompProfile string `json:"seccomp-profile,omitempty"`
 	// NoNewPrivileges sets no_new_privs in every container.
 	NoNewPrivileges bool `json:"no-new-privileges,omitempty"`
+	// UsernsRemap runs containers in a user namespace whose root is an
+	// unprivileged host user: "default" (the user dockremap), "USER[:GROUP]"
+	// or "UID[:GID]", with the subordinate ID ranges SubUIDFile and
+	// SubGIDFile give that user (default /etc/subuid and /etc/subgid).
+	UsernsRemap string `json:"userns-remap,omitempty"`
+	SubUIDFile  string `json:"subuid-file,omitempty"`
+	SubGIDFile  string `json:"subgid-file,omitempty"`
 	// RegistryMirrors are Docker Hub pull-through mirrors, tried first.
 	RegistryMirrors []string `json:"registry-mirrors,omitempty"`
 	// InsecureRegistries are registries (host[:port] or CIDR) reached

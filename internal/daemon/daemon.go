@@ -64,6 +64,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	host.SecurityOptions = append(host.SecurityOptions, sec.options...)
+	userns, err := usernsRemap(cfg.UsernsRemap, hostIDFiles(cfg))
+	if err != nil {
+		return err
+	}
+	if userns != nil {
+		host.SecurityOptions = append(host.SecurityOptions, "name=userns")
+	}
 	dist, regConfig, err := registryAccess(cfg, imgs)
 	if err != nil {
 		return err
@@ -79,6 +86,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		LogMaxSize: maxSize, LogMaxFiles: maxFile,
 		Host: host, Store: st, Events: bus, Images: imgs, Snapshots: imgs.snapshots,
 		SeccompProfile: sec.seccomp, NoNewPrivileges: cfg.NoNewPrivileges, Init: cfg.Init, InitPath: sec.initPath,
+		Userns: userns,
 	})
 	if err != nil {
 		return err

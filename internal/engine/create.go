@@ -31,6 +31,9 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts backend.CreateConfig)
 	if err := e.checkInit(hc); err != nil {
 		return container.CreateResponse{}, err
 	}
+	if err := oci.CheckUserns(hc, e.opts.Userns); err != nil {
+		return container.CreateResponse{}, err
+	}
 	runtimeName, err := e.runtimeName(hc.Runtime)
 	if err != nil {
 		return container.CreateResponse{}, err
@@ -232,6 +235,10 @@ func (e *Engine) createFiles(ctx context.Context, r *record, img ImageInfo) erro
 	dir := e.containerDir(r.Inspect.ID)
 	if err := os.MkdirAll(dir, 0o710); err != nil {
 		return fmt.Errorf("create container dir: %w", err)
+	}
+	if err := e.remapOwner(dir, r.Inspect.HostConfig, false); err != nil {
+		os.RemoveAll(dir)
+		return err
 	}
 	if _, err := e.opts.Snapshots.Prepare(ctx, r.SnapshotKey, img.ChainID); err != nil {
 		os.RemoveAll(dir)

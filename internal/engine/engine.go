@@ -12,6 +12,7 @@ import (
 	"github.com/berthproject/berth/errdefs"
 	"github.com/berthproject/berth/internal/events"
 	"github.com/berthproject/berth/internal/logging"
+	"github.com/berthproject/berth/internal/oci"
 	"github.com/berthproject/berth/internal/runner"
 	"github.com/berthproject/berth/internal/store"
 )
@@ -46,6 +47,8 @@ type Options struct {
 	Init bool
 	// InitPath is the init binary for --init (berth-init); empty: none.
 	InitPath string
+	// Userns is the daemon's --userns-remap (nil: none).
+	Userns *oci.UserNamespace
 
 	Store     *store.Store
 	Events    *events.Bus

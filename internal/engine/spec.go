@@ -35,7 +35,7 @@ func (e *Engine) buildSpec(ctx context.Context, r record, rootfs []mount.Mount) 
 		ID: r.Inspect.ID, Config: cfg, HostConfig: hc, User: u, Rootfs: "rootfs", Mounts: binds,
 		CgroupParent:   oci.DefaultCgroupParent,
 		SeccompProfile: e.opts.SeccompProfile, NoNewPrivileges: e.opts.NoNewPrivileges,
-		Init: e.opts.Init, InitPath: e.opts.InitPath,
+		Init: e.opts.Init, InitPath: e.opts.InitPath, Userns: e.opts.Userns,
 	})
 }
 

@@ -48,6 +48,9 @@ type Options struct {
 	// InitPath is the init binary bind-mounted read-only at InitInContainer
 	// for --init; empty means none is available.
 	InitPath string
+	// Userns is the daemon's --userns-remap (nil: none): containers that do
+	// not say --userns=host get a user namespace with its mappings.
+	Userns *UserNamespace
 }
 
 // InitInContainer is where the init binary appears in the container, as
@@ -67,6 +70,9 @@ func Generate(o Options) (*specs.Spec, error) {
 	}
 	sec, err := ParseSecurityOpts(hc.SecurityOpt)
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckUserns(hc, o.Userns); err != nil {
 		return nil, err
 	}
 	cfg := MergeImageConfig(o.Config, o.Image)
@@ -91,6 +97,7 @@ func Generate(o Options) (*specs.Spec, error) {
 		return nil, err
 	}
 	s.Mounts = mounts
+	setUserns(s, o, hc)
 	if err := setInit(s, o, hc); err != nil {
 		return nil, err
 	}

@@ -84,6 +84,12 @@ type Bundle struct {
 	Spec *specs.Spec
 	// Rootfs is mounted, in order, on Dir/rootfs.
 	Rootfs []mount.Mount
+	// RemapRootfs mounts the rootfs for a container in a user namespace
+	// (the spec's uid/gid mappings): its read-only layers (overlay lower
+	// directories, or a bind source) through idmapped mounts, so that what
+	// host root owns on disk is owned by the container's root, and its
+	// writable upper and work directories owned by that root.
+	RemapRootfs bool
 	// Runtime is the OCI runtime binary (berth-runtime, runc, ...); RuntimeRoot
 	// its --root state directory.
 	Runtime     string

@@ -29,6 +29,14 @@
 // drained (bounded by drainWait) and its attachers got End; the OOM counter
 // of its memory cgroup is read at reap time, before `delete` removes it.
 //
+// A container in a user namespace (--userns-remap; Create.IDMap set) gets
+// its rootfs mounted through idmapped mounts (idmap_linux.go): overlay
+// lower layers as detached idmapped clones, its upper and work directories
+// handed to the container's root; the user namespace for the idmapping is
+// made once per mapping by running the monitor binary itself in a new user
+// namespace (`monitor --userns-holder`). Image layers stay shared and
+// unchanged on disk.
+//
 // Life: the monitor runs in its own session (a SIGKILL to berthd's process
 // group does not reach it), holds an exclusive flock on DIR, and exits when
 // it has had no container and no client for idleExit, or on SIGTERM when it

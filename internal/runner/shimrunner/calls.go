@@ -36,6 +36,11 @@ func (r *Runner) Create(ctx context.Context, b runner.Bundle) (int, error) {
 		Stdin:    b.Stdin, StdinOnce: b.StdinOnce,
 		LogPath: b.Log.Path, LogMaxSize: b.Log.MaxSize, LogMaxFiles: b.Log.MaxFiles,
 	}}
+	if b.RemapRootfs {
+		if req.Create.IDMap, err = idMapOf(spec.Linux); err != nil {
+			return 0, errdefs.Errorf(errdefs.ErrInvalidArgument, "container %s: %w", b.ID, err)
+		}
+	}
 	resp, err := r.call(ctx, req)
 	return resp.Pid, err
 }
@@ -152,6 +157,21 @@ func (r *Runner) attachExec(ctx context.Context, id, execID string, s runner.Str
 		a.run(actx, s)
 	}()
 	return cancel, nil
+}
+
+// idMapOf is the user namespace mappings of a spec, for a remapped rootfs.
+func idMapOf(l *specs.Linux) (*wire.IDMap, error) {
+	if l == nil || len(l.UIDMappings) == 0 || len(l.GIDMappings) == 0 {
+		return nil, errors.New("a remapped rootfs needs the spec's uid and gid mappings")
+	}
+	conv := func(in []specs.LinuxIDMapping) []wire.IDRange {
+		out := make([]wire.IDRange, len(in))
+		for i, m := range in {
+			out[i] = wire.IDRange{ContainerID: m.ContainerID, HostID: m.HostID, Size: m.Size}
+		}
+		return out
+	}
+	return &wire.IDMap{UIDs: conv(l.UIDMappings), GIDs: conv(l.GIDMappings)}, nil
 }
 
 func stateOf(st wire.State) runner.State {

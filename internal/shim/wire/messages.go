@@ -60,6 +60,22 @@ type Create struct {
 	LogPath     string          `json:"logPath,omitempty"`
 	LogMaxSize  int64           `json:"logMaxSize,omitempty"`
 	LogMaxFiles int             `json:"logMaxFiles,omitempty"`
+	// IDMap, when set, mounts Rootfs for a container in a user namespace
+	// with these mappings (runner.Bundle.RemapRootfs).
+	IDMap *IDMap `json:"idMap,omitempty"`
+}
+
+// IDMap are the uid and gid mappings of a user namespace.
+type IDMap struct {
+	UIDs []IDRange `json:"uids"`
+	GIDs []IDRange `json:"gids"`
+}
+
+// IDRange maps Size IDs from ContainerID in the namespace to HostID.
+type IDRange struct {
+	ContainerID uint32 `json:"containerID"`
+	HostID      uint32 `json:"hostID"`
+	Size        uint32 `json:"size"`
 }
 
 // Response answers the Request with the same ID.

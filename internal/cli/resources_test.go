@@ -62,3 +62,27 @@ func TestStatsNoStream(t *testing.T) {
 		t.Errorf("stats --format: %q", r.stdout)
 	}
 }
+
+func TestParseDevice(t *testing.T) {
+	tests := map[string]container.DeviceMapping{
+		"/dev/null":                {PathOnHost: "/dev/null", PathInContainer: "/dev/null", CgroupPermissions: "rwm"},
+		"/dev/null:/dev/x":         {PathOnHost: "/dev/null", PathInContainer: "/dev/x", CgroupPermissions: "rwm"},
+		"/dev/null:r":              {PathOnHost: "/dev/null", PathInContainer: "/dev/null", CgroupPermissions: "r"},
+		"/dev/null:/dev/x:rw":      {PathOnHost: "/dev/null", PathInContainer: "/dev/x", CgroupPermissions: "rw"},
+		"/dev/null:/dev/x:bad":     {},
+		"/dev/null:/dev/x:rw:more": {},
+		"":                         {},
+	}
+	for in, want := range tests {
+		got, err := parseDevice(in)
+		if want.PathOnHost == "" {
+			if err == nil {
+				t.Errorf("%q accepted", in)
+			}
+			continue
+		}
+		if err != nil || got != want {
+			t.Errorf("%q = %+v, %v", in, got, err)
+		}
+	}
+}

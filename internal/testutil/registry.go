@@ -37,6 +37,9 @@ type RegistryOptions struct {
 	Users map[string]string
 	// Prefix runs the registry under a command (e.g. nsenter into a netns).
 	Prefix []string
+	// BerthRegistry, when set, is the path of a berth-registry binary to run
+	// instead of docker-registry, with the same storage, TLS and users.
+	BerthRegistry string
 }
 
 // Registry is a running docker-registry.
@@ -57,7 +60,7 @@ type Registry struct {
 // installed (CI installs it).
 func StartRegistry(t testing.TB, opts RegistryOptions) *Registry {
 	t.Helper()
-	if _, err := exec.LookPath(DockerRegistryBin); err != nil {
+	if _, err := exec.LookPath(DockerRegistryBin); err != nil && opts.BerthRegistry == "" {
 		t.Skipf("%s not installed: %v", DockerRegistryBin, err)
 	}
 	if opts.Addr == "" {
@@ -162,7 +165,7 @@ func (r *Registry) Start() {
 		r.t.Fatal(err)
 	}
 	defer logf.Close()
-	argv := append(append([]string{}, r.opts.Prefix...), DockerRegistryBin, "serve", filepath.Join(r.dir, "config.yml"))
+	argv := append(append([]string{}, r.opts.Prefix...), r.command()...)
 	r.cmd = exec.Command(argv[0], argv[1:]...)
 	r.cmd.Stdout, r.cmd.Stderr = logf, logf
 	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -170,7 +173,7 @@ func (r *Registry) Start() {
 		r.t.Fatal(err)
 	}
 	for range 200 {
-		if b, _ := os.ReadFile(logPath); strings.Contains(string(b), "listening on") {
+		if b, _ := os.ReadFile(logPath); strings.Contains(string(b), "listening on") || strings.Contains(string(b), "registry listening") {
 			return
 		}
 		time.Sleep(25 * time.Millisecond)
@@ -178,6 +181,22 @@ func (r *Registry) Start() {
 	b, _ := os.ReadFile(logPath)
 	r.Stop()
 	r.t.Fatalf("docker-registry did not start:\n%s", b)
+}
+
+// command is the registry's command line: docker-registry with the YAML
+// config, or berth-registry with the same settings as flags.
+func (r *Registry) command() []string {
+	if r.opts.BerthRegistry == "" {
+		return []string{DockerRegistryBin, "serve", filepath.Join(r.dir, "config.yml")}
+	}
+	argv := []string{r.opts.BerthRegistry, "serve", "--addr", r.Addr, "--root", r.Root}
+	if r.opts.TLS {
+		argv = append(argv, "--tls-cert", filepath.Join(r.dir, "server.crt"), "--tls-key", filepath.Join(r.dir, "server.key"))
+	}
+	if len(r.opts.Users) > 0 {
+		argv = append(argv, "--htpasswd", filepath.Join(r.dir, "htpasswd"))
+	}
+	return argv
 }
 
 // Stop kills the registry (its storage stays, for Start).

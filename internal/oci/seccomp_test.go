@@ -313,3 +313,25 @@ func TestGenerateInit(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkSeccompColdParse is the one-time cost of the embedded profile.
+func BenchmarkSeccompColdParse(b *testing.B) {
+	for b.Loop() {
+		p, err := parseSeccompProfile(defaultSeccompJSON)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = p.resolve(DefaultCapabilities(), hostSeccomp())
+	}
+}
+
+// BenchmarkGenerateDefault is Generate for a default `docker run`, with
+// the cached seccomp profile.
+func BenchmarkGenerateDefault(b *testing.B) {
+	o := baseOptions()
+	for b.Loop() {
+		if _, err := Generate(o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

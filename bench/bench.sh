@@ -114,7 +114,7 @@ measure_startup() { # measure_startup E CLI
 
 main() {
 	rm -rf "$W"; mkdir -p "$OUT" "$BIN"
-	for c in berthd berth berth-runtime; do go build -o "$BIN/$c" "./cmd/$c"; done
+	for c in berthd berth berth-runtime berth-init; do go build -o "$BIN/$c" "./cmd/$c"; done
 	./scripts/mkrootfs.sh "$W/rootfs" "$W/busybox.tar" >/dev/null
 	local engines=(berth)
 	command -v dockerd >/dev/null && engines+=(docker)

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
 apt-get update -q
 apt-get install -y -q --no-install-recommends busybox-static runc libseccomp-dev procps >/dev/null
-for cmd in berthd berth berth-runtime; do
+for cmd in berthd berth berth-runtime berth-init; do
 	go build -o /usr/local/bin/$cmd ./cmd/$cmd
 done
 if ! berth version >/dev/null 2>&1; then

@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
 go vet ./...
 go test -count=1 -timeout 45m "$@" $(go list ./... | grep -v '/test/conformance/registry$')
+# The end-to-end suite once more with runc as berthd's default runtime, so
+# `--runtime runc` keeps working for everything (about a minute).
+if [ "${BERTH_TEST_PRIVILEGED:-}" = 1 ] && command -v runc >/dev/null; then
+	BERTH_E2E_DEFAULT_RUNTIME=runc go test -count=1 -timeout 15m "$@" ./test/e2e/
+fi
 # berth-registry's OCI distribution conformance; prints the suites' summary lines
 ./test/conformance/registry.sh "$@"
 # berth-runtime against the OCI runtime validation suite (runtime-tools); prints

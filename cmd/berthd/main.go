@@ -72,6 +72,11 @@ func parseFlags(args []string) (config.Config, string, bool, error) {
 	fs.StringVarP(&flags.Group, "group", "G", "", "group owning the unix socket (default: docker when it exists)")
 	fs.StringVar(&flags.RegistryAddr, "registry-addr", "", "also serve a private OCI registry on this address (e.g. 127.0.0.1:5000)")
 	fs.StringVar(&flags.RuntimeBinary, "berth-runtime", "", "path of berth-runtime (default: next to berthd, else PATH)")
+	fs.BoolVar(&flags.Init, "init", false, "run an init in every container to forward signals and reap processes")
+	fs.StringVar(&flags.InitPath, "init-path", "", "path of the init binary for --init (default: berth-init next to berthd, else PATH)")
+	fs.StringVar(&flags.SeccompProfile, "seccomp-profile", "", `default seccomp profile: a JSON file, "unconfined", or "builtin"`)
+	fs.BoolVar(&flags.NoNewPrivileges, "no-new-privileges", false, "set no-new-privileges on every container")
+	fs.StringVar(&flags.UsernsRemap, "userns-remap", "", `user namespace remapping: "default", USER[:GROUP] or UID[:GID]`)
 	fs.StringArrayVar(&mirrors, "registry-mirror", nil, "preferred Docker Hub mirror (http:// or https:// URL)")
 	fs.StringArrayVar(&insecure, "insecure-registry", nil, "registry (host[:port] or CIDR) reached without TLS verification")
 	fs.IntVar(&flags.MaxConcurrentDownloads, "max-concurrent-downloads", 3, "maximum layers downloaded at once per pull")
@@ -122,6 +127,11 @@ func applyFlags(fs *pflag.FlagSet, cfg *config.Config, flags config.Config, host
 		"registry-addr":            func() { cfg.RegistryAddr = flags.RegistryAddr },
 		"max-concurrent-downloads": func() { cfg.MaxConcurrentDownloads = flags.MaxConcurrentDownloads },
 		"max-concurrent-uploads":   func() { cfg.MaxConcurrentUploads = flags.MaxConcurrentUploads },
+		"init":                     func() { cfg.Init = flags.Init },
+		"init-path":                func() { cfg.InitPath = flags.InitPath },
+		"seccomp-profile":          func() { cfg.SeccompProfile = flags.SeccompProfile },
+		"no-new-privileges":        func() { cfg.NoNewPrivileges = flags.NoNewPrivileges },
+		"userns-remap":             func() { cfg.UsernsRemap = flags.UsernsRemap },
 	}
 	for name, apply := range set {
 		if fs.Changed(name) {

@@ -19,7 +19,7 @@ type containerOptions struct {
 	attach, env, envFile, labels, labelFile, volumes, tmpfs    listOpt
 	capAdd, capDrop, securityOpt, logOpts, publish, expose     listOpt
 	networks, dns, dnsSearch, dnsOptions, extraHosts, groupAdd listOpt
-	sysctls, annotations                                       listOpt
+	sysctls, annotations, devices                              listOpt
 	mounts                                                     mountOpt
 	ulimits                                                    ulimitOpt
 	memory, memoryReservation, shmSize                         memBytes
@@ -44,6 +44,7 @@ func addContainerFlags(fs *pflag.FlagSet) *containerOptions {
 	o.attach.validate = validateAttach
 	o.env.validate = validateEnv
 	o.labels.validate = validateLabel
+	o.devices.validate = func(v string) (string, error) { _, err := parseDevice(v); return v, err }
 	fs.SetInterspersed(false)
 	fs.VarP(&o.attach, "attach", "a", "Attach to STDIN, STDOUT or STDERR")
 	fs.VarP(&o.env, "env", "e", "Set environment variables")
@@ -68,6 +69,7 @@ func addContainerFlags(fs *pflag.FlagSet) *containerOptions {
 	fs.BoolVar(&o.privileged, "privileged", false, "Give extended privileges to this container")
 	fs.Var(&o.securityOpt, "security-opt", "Security Options")
 	fs.Var(&o.sysctls, "sysctl", "Sysctl options")
+	fs.Var(&o.devices, "device", "Add a host device to the container")
 	fs.Var(&o.annotations, "annotation", "Add an annotation to the container (passed through to the OCI runtime)")
 	fs.StringVar(&o.userns, "userns", "", "User namespace to use")
 	fs.StringVar(&o.cgroupns, "cgroupns", "", "Cgroup namespace to use (host|private)")
@@ -245,11 +247,61 @@ func (o *containerOptions) resources() container.Resources {
 		MemorySwap: int64(o.memorySwap), MemorySwappiness: &o.swappiness, OomKillDisable: &o.oomKillDisable,
 		NanoCPUs: int64(o.cpus), CPUShares: o.cpuShares, CPUPeriod: o.cpuPeriod, CPUQuota: o.cpuQuota,
 		CpusetCpus: o.cpusetCpus, CpusetMems: o.cpusetMem, PidsLimit: &o.pidsLimit,
-		Devices: []container.DeviceMapping{}, Ulimits: nonNilUlimits(o.ulimits.values),
+		Devices: o.deviceMappings(), Ulimits: nonNilUlimits(o.ulimits.values),
 		BlkioWeightDevice: []*blkiodev.WeightDevice{}, BlkioDeviceReadBps: []*blkiodev.ThrottleDevice{},
 		BlkioDeviceWriteBps: []*blkiodev.ThrottleDevice{}, BlkioDeviceReadIOps: []*blkiodev.ThrottleDevice{},
 		BlkioDeviceWriteIOps: []*blkiodev.ThrottleDevice{},
 	}
+}
+
+func (o *containerOptions) deviceMappings() []container.DeviceMapping {
+	out := []container.DeviceMapping{}
+	for _, v := range o.devices.values {
+		d, _ := parseDevice(v) // checked by the flag
+		out = append(out, d)
+	}
+	return out
+}
+
+// parseDevice parses --device HOST[:CONTAINER][:PERMISSIONS] as docker does.
+func parseDevice(v string) (container.DeviceMapping, error) {
+	d := container.DeviceMapping{CgroupPermissions: "rwm"}
+	arr := strings.Split(v, ":")
+	switch len(arr) {
+	case 3:
+		d.CgroupPermissions = arr[2]
+		fallthrough
+	case 2:
+		if validDeviceMode(arr[1]) {
+			d.CgroupPermissions = arr[1]
+		} else {
+			d.PathInContainer = arr[1]
+		}
+		fallthrough
+	case 1:
+		d.PathOnHost = arr[0]
+	default:
+		return d, fmt.Errorf("invalid device specification: %s", v)
+	}
+	if len(arr) == 3 && !validDeviceMode(arr[2]) || d.PathOnHost == "" {
+		return d, fmt.Errorf("invalid device specification: %s", v)
+	}
+	if d.PathInContainer == "" {
+		d.PathInContainer = d.PathOnHost
+	}
+	return d, nil
+}
+
+// validDeviceMode accepts a non-empty set of r, w and m, each at most once.
+func validDeviceMode(mode string) bool {
+	seen := map[rune]bool{}
+	for _, c := range mode {
+		if c != 'r' && c != 'w' && c != 'm' || seen[c] {
+			return false
+		}
+		seen[c] = true
+	}
+	return mode != ""
 }
 
 // parseRestartPolicy parses "name[:max-retries]".

@@ -61,7 +61,7 @@ func (c *CLI) containerCommands() []*cobra.Command {
 		c.newRunCommand(), c.newCreateCommand(), c.newStartCommand(), c.newStopCommand(),
 		c.newRestartCommand(), c.newKillCommand(), c.newRmCommand(), c.newPsCommand(),
 		c.newLogsCommand(), c.newExecCommand(), c.newAttachCommand(), c.newWaitCommand(),
-		c.newTopCommand(), c.newRenameCommand(), c.newPortCommand(),
+		c.newTopCommand(), c.newRenameCommand(), c.newPortCommand(), c.newUpdateCommand(), c.newStatsCommand(),
 	}
 }
 
@@ -90,7 +90,7 @@ func (c *CLI) newContainerGroup() *cobra.Command {
 		c.newRunCommand(), c.newCreateCommand(), c.newStartCommand(), c.newStopCommand(),
 		c.newRestartCommand(), c.newKillCommand(), c.newRmCommandNamed("rm", "remove"), ls,
 		c.newLogsCommand(), c.newExecCommand(), c.newAttachCommand(), c.newWaitCommand(),
-		c.newTopCommand(), c.newRenameCommand(), c.newPortCommand(), c.newContainerPruneCommand(),
+		c.newTopCommand(), c.newRenameCommand(), c.newPortCommand(), c.newUpdateCommand(), c.newStatsCommand(), c.newContainerPruneCommand(),
 		c.newTypedInspectCommand("container"),
 	)
 }

@@ -52,6 +52,23 @@ type Config struct {
 	// RuntimeBinary is the berth-runtime executable: the default runtime and
 	// the monitor. Empty means "next to berthd, else in PATH".
 	RuntimeBinary string `json:"berth-runtime,omitempty"`
+	// Init runs an init (berth-init) as PID 1 of every container that does
+	// not say --init=false; InitPath is that binary (empty: next to
+	// berthd, else PATH).
+	Init     bool   `json:"init,omitempty"`
+	InitPath string `json:"init-path,omitempty"`
+	// SeccompProfile is the default seccomp profile: a JSON file in Docker's
+	// format, "unconfined", or "builtin"/empty for Docker's default.
+	SeccompProfile string `json:"seccomp-profile,omitempty"`
+	// NoNewPrivileges sets no_new_privs in every container.
+	NoNewPrivileges bool `json:"no-new-privileges,omitempty"`
+	// UsernsRemap runs containers in a user namespace whose root is an
+	// unprivileged host user: "default" (the user dockremap), "USER[:GROUP]"
+	// or "UID[:GID]", with the subordinate ID ranges SubUIDFile and
+	// SubGIDFile give that user (default /etc/subuid and /etc/subgid).
+	UsernsRemap string `json:"userns-remap,omitempty"`
+	SubUIDFile  string `json:"subuid-file,omitempty"`
+	SubGIDFile  string `json:"subgid-file,omitempty"`
 	// RegistryMirrors are Docker Hub pull-through mirrors, tried first.
 	RegistryMirrors []string `json:"registry-mirrors,omitempty"`
 	// InsecureRegistries are registries (host[:port] or CIDR) reached

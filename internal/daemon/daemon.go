@@ -59,6 +59,18 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	host.ImageCount = imgs.count
+	sec, err := securityDefaults(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	host.SecurityOptions = append(host.SecurityOptions, sec.options...)
+	userns, err := usernsRemap(cfg.UsernsRemap, hostIDFiles(cfg))
+	if err != nil {
+		return err
+	}
+	if userns != nil {
+		host.SecurityOptions = append(host.SecurityOptions, "name=userns")
+	}
 	dist, regConfig, err := registryAccess(cfg, imgs)
 	if err != nil {
 		return err
@@ -73,6 +85,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Runtimes:    runtimes, DefaultRuntime: cfg.DefaultRuntime,
 		LogMaxSize: maxSize, LogMaxFiles: maxFile,
 		Host: host, Store: st, Events: bus, Images: imgs, Snapshots: imgs.snapshots,
+		SeccompProfile: sec.seccomp, NoNewPrivileges: cfg.NoNewPrivileges, Init: cfg.Init, InitPath: sec.initPath,
+		Userns: userns,
 	})
 	if err != nil {
 		return err
@@ -139,19 +153,10 @@ func serve(ctx context.Context, srv *server.Server, cfg config.Config) error {
 func runtimes(cfg config.Config) (map[string]string, string, error) {
 	bin := cfg.RuntimeBinary
 	if bin == "" {
-		self, err := os.Executable()
-		if err == nil {
-			if p := filepath.Join(filepath.Dir(self), "berth-runtime"); isExecutable(p) {
-				bin = p
-			}
-		}
+		bin = findBinary("berth-runtime")
 	}
 	if bin == "" {
-		p, err := exec.LookPath("berth-runtime")
-		if err != nil {
-			return nil, "", errdefs.Errorf(errdefs.ErrNotFound, "berth-runtime not found next to berthd or in PATH")
-		}
-		bin = p
+		return nil, "", errdefs.Errorf(errdefs.ErrNotFound, "berth-runtime not found next to berthd or in PATH")
 	}
 	rts := map[string]string{config.DefaultRuntimeName: bin}
 	if p, err := exec.LookPath("runc"); err == nil {
@@ -164,6 +169,20 @@ func runtimes(cfg config.Config) (map[string]string, string, error) {
 		return nil, "", errdefs.Errorf(errdefs.ErrInvalidArgument, "default runtime %q is not available", cfg.DefaultRuntime)
 	}
 	return rts, bin, nil
+}
+
+// findBinary looks for a berth binary next to berthd, then in PATH ("" if
+// neither has it).
+func findBinary(name string) string {
+	if self, err := os.Executable(); err == nil {
+		if p := filepath.Join(filepath.Dir(self), name); isExecutable(p) {
+			return p
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	return ""
 }
 
 func isExecutable(p string) bool {

@@ -28,6 +28,12 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts backend.CreateConfig)
 	if err != nil {
 		return container.CreateResponse{}, err
 	}
+	if err := e.checkInit(hc); err != nil {
+		return container.CreateResponse{}, err
+	}
+	if err := oci.CheckUserns(hc, e.opts.Userns); err != nil {
+		return container.CreateResponse{}, err
+	}
 	runtimeName, err := e.runtimeName(hc.Runtime)
 	if err != nil {
 		return container.CreateResponse{}, err
@@ -94,10 +100,25 @@ func checkCreate(opts backend.CreateConfig) (*container.Config, *container.HostC
 	if err := checkLogConfig(&hc.LogConfig); err != nil {
 		return nil, nil, err
 	}
+	if err := oci.CheckHostConfig(&hc); err != nil {
+		return nil, nil, err
+	}
+	if hc.Memory > 0 && hc.MemorySwap == 0 {
+		hc.MemorySwap = 2 * hc.Memory // dockerd's default, kept in HostConfig
+	}
 	if hc.RestartPolicy.Name == "" {
 		hc.RestartPolicy.Name = container.RestartPolicyDisabled
 	}
 	return &cfg, &hc, nil
+}
+
+// checkInit refuses --init when the daemon has no init binary.
+func (e *Engine) checkInit(hc *container.HostConfig) error {
+	wants := hc.Init != nil && *hc.Init || hc.Init == nil && e.opts.Init
+	if wants && e.opts.InitPath == "" && !hc.PidMode.IsHost() {
+		return errdefs.Errorf(errdefs.ErrUnavailable, "--init: no init binary: berth-init was not found next to berthd or in PATH")
+	}
+	return nil
 }
 
 // checkNetworkMode accepts the modes this engine has. Until bridge networking
@@ -214,6 +235,10 @@ func (e *Engine) createFiles(ctx context.Context, r *record, img ImageInfo) erro
 	dir := e.containerDir(r.Inspect.ID)
 	if err := os.MkdirAll(dir, 0o710); err != nil {
 		return fmt.Errorf("create container dir: %w", err)
+	}
+	if err := e.remapOwner(dir, r.Inspect.HostConfig, false); err != nil {
+		os.RemoveAll(dir)
+		return err
 	}
 	if _, err := e.opts.Snapshots.Prepare(ctx, r.SnapshotKey, img.ChainID); err != nil {
 		os.RemoveAll(dir)

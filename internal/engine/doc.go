@@ -15,5 +15,12 @@
 // hands a runner.Bundle to the Runner (the monitor), whose exits come back to
 // handleExit in exit.go.
 //
-// It may import: api, errdefs, internal/{backend,distribution,events,image,logging,logfile,mount,oci,remote,runner,store}.
+// Live changes of a running container: update.go (`docker update`: merge
+// into HostConfig with dockerd's rules, then runner.Update) and stats.go
+// (`docker stats`: runner.Stats samples, converted to Docker's
+// StatsResponse, primed or streamed once a second). Create checks the
+// security settings (oci.CheckHostConfig) so bad ulimits, capabilities,
+// devices, sysctls or seccomp profiles fail before anything exists.
+//
+// It may import: api, errdefs, internal/{backend,distribution,events,image,logging,logfile,mount,oci,remote,runner,stats,store}.
 package engine

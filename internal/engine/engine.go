@@ -12,6 +12,7 @@ import (
 	"github.com/berthproject/berth/errdefs"
 	"github.com/berthproject/berth/internal/events"
 	"github.com/berthproject/berth/internal/logging"
+	"github.com/berthproject/berth/internal/oci"
 	"github.com/berthproject/berth/internal/runner"
 	"github.com/berthproject/berth/internal/store"
 )
@@ -36,6 +37,18 @@ type Options struct {
 
 	// Host describes the daemon and its host for info and version.
 	Host HostInfo
+
+	// SeccompProfile is the daemon's seccomp profile for containers that
+	// name none: "" (Docker's default), "unconfined" or a profile's JSON.
+	SeccompProfile string
+	// NoNewPrivileges sets no_new_privs in every container.
+	NoNewPrivileges bool
+	// Init runs InitPath as every container's PID 1 unless it says --init=false.
+	Init bool
+	// InitPath is the init binary for --init (berth-init); empty: none.
+	InitPath string
+	// Userns is the daemon's --userns-remap (nil: none).
+	Userns *oci.UserNamespace
 
 	Store     *store.Store
 	Events    *events.Bus

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/berthproject/berth/internal/config"
+	"github.com/moby/moby/api/types/container"
 )
 
 // hostsDefault is /etc/hosts of a container with its own network namespace.
@@ -42,6 +43,27 @@ func (e *Engine) writeNetworkFiles(r record) error {
 		if err := writeFileAtomic(path, data, 0o644); err != nil {
 			return err
 		}
+		if err := e.remapOwner(path, ins.HostConfig, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// remapOwner gives a container's file to its remapped root (uid and gid),
+// or a directory to host root with the remapped root's group, so that the
+// container's root, an unprivileged host user, can reach its bind-mounted
+// files (dockerd does the same). Nothing happens without remapping.
+func (e *Engine) remapOwner(path string, hc *container.HostConfig, file bool) error {
+	if !e.opts.Userns.Remapped(hc) {
+		return nil
+	}
+	uid, gid := e.opts.Userns.Root()
+	if !file {
+		uid = 0
+	}
+	if err := os.Lchown(path, uid, gid); err != nil {
+		return fmt.Errorf("remap owner of %s: %w", path, err)
 	}
 	return nil
 }

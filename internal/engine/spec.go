@@ -33,7 +33,9 @@ func (e *Engine) buildSpec(ctx context.Context, r record, rootfs []mount.Mount) 
 	}
 	return oci.Generate(oci.Options{
 		ID: r.Inspect.ID, Config: cfg, HostConfig: hc, User: u, Rootfs: "rootfs", Mounts: binds,
-		CgroupParent: oci.DefaultCgroupParent,
+		CgroupParent:   oci.DefaultCgroupParent,
+		SeccompProfile: e.opts.SeccompProfile, NoNewPrivileges: e.opts.NoNewPrivileges,
+		Init: e.opts.Init, InitPath: e.opts.InitPath, Userns: e.opts.Userns,
 	})
 }
 

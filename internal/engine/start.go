@@ -115,6 +115,7 @@ func (e *Engine) bundle(r record) (runner.Bundle, error) {
 		RuntimeRoot: filepath.Join(e.opts.RuntimeRoot, r.Runtime),
 		Stdin:       ins.Config.OpenStdin,
 		StdinOnce:   ins.Config.StdinOnce,
+		RemapRootfs: e.opts.Userns.Remapped(ins.HostConfig),
 	}
 	if ins.LogPath != "" {
 		size, files, err := e.logLimits(ins.HostConfig.LogConfig.Config)

@@ -16,7 +16,28 @@
 // generate time because dockerd makes them too: the capability bounding set
 // (--privileged and CapAdd ALL), the RLIMIT_* hard limits (an explicit
 // --ulimit above the host's hard limit is refused, defaults are clamped),
-// and the presence of a few /proc/sys and /sys paths.
+// the presence of a few /proc/sys and /sys paths, and (once) the kernel
+// version, the Seccomp line of /proc/self/status and our CapEff.
+//
+// Security (seccomp.go, security.go, check.go): HostConfig.SecurityOpt is
+// parsed as dockerd's parseSecurityOpt. Docker's default seccomp profile is
+// embedded as data in Docker's own profile format (seccomp_default.json:
+// moby/profiles seccomp v0.2.3, whose socket rules also refuse AF_ALG,
+// stricter than dockerd 28's v0.1.0 which refused only AF_VSOCK) and goes
+// through the same loader as a user's `--security-opt seccomp=FILE` (whose
+// content the CLI sends): syscall groups are kept or dropped by the
+// container's bounding capabilities, the host's architecture and kernel
+// version, and the architecture map expands to the native architecture and
+// its sub-architectures. The embedded profile is decoded once per process
+// and its resolved form cached per capability set, so a `docker run` with
+// the default capabilities costs a map lookup. Privileged and
+// seccomp=unconfined containers get no profile. CheckHostConfig runs the
+// checks Generate would make at start (options, capabilities, seccomp
+// profile, ulimits, devices, sysctls) at create time. --init (setInit)
+// mounts the daemon's init binary (berth-init) read-only at
+// /sbin/docker-init and makes it PID 1, as dockerd does with docker-init.
+// UpdateResources is dockerd's mapping of HostConfig.Resources for
+// `docker update`.
 //
 // Imports: runtime-spec, image-spec, moby/moby/api types, moby/sys/{user,
 // capability}, errdefs. No berth package that needs root.

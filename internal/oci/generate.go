@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"strings"
 
 	"github.com/berthproject/berth/errdefs"
 	"github.com/moby/moby/api/types/container"
@@ -37,11 +36,30 @@ type Options struct {
 	// DefaultUlimits apply to names HostConfig.Ulimits does not set (the
 	// daemon's --default-ulimit); they are clamped to the host's hard limits.
 	DefaultUlimits []*container.Ulimit
+	// SeccompProfile is the daemon's profile for containers that name none:
+	// "" or "builtin" (Docker's default), "unconfined", or a profile's JSON.
+	SeccompProfile string
+	// NoNewPrivileges sets no_new_privs for every container (the daemon's
+	// --no-new-privileges).
+	NoNewPrivileges bool
+	// Init runs InitPath as PID 1 for containers whose HostConfig.Init is
+	// unset (the daemon's --init).
+	Init bool
+	// InitPath is the init binary bind-mounted read-only at InitInContainer
+	// for --init; empty means none is available.
+	InitPath string
+	// Userns is the daemon's --userns-remap (nil: none): containers that do
+	// not say --userns=host get a user namespace with its mappings.
+	Userns *UserNamespace
 }
 
+// InitInContainer is where the init binary appears in the container, as
+// dockerd puts docker-init.
+const InitInContainer = "/sbin/docker-init"
+
 // Generate returns the runtime spec dockerd 28 would give this container.
-// Invalid options come back as errdefs.ErrInvalidArgument; --init as
-// errdefs.ErrNotImplemented.
+// Invalid options come back as errdefs.ErrInvalidArgument; --init without
+// an init binary as errdefs.ErrUnavailable.
 func Generate(o Options) (*specs.Spec, error) {
 	hc := o.HostConfig
 	if hc == nil {
@@ -50,8 +68,12 @@ func Generate(o Options) (*specs.Spec, error) {
 	if o.ID == "" || o.Rootfs == "" {
 		return nil, fmt.Errorf("oci: ID and Rootfs are required: %w", errdefs.ErrInvalidArgument)
 	}
-	if hc.Init != nil && *hc.Init {
-		return nil, fmt.Errorf("oci: --init: %w", errdefs.ErrNotImplemented)
+	sec, err := ParseSecurityOpts(hc.SecurityOpt)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckUserns(hc, o.Userns); err != nil {
+		return nil, err
 	}
 	cfg := MergeImageConfig(o.Config, o.Image)
 	s := &specs.Spec{
@@ -62,19 +84,42 @@ func Generate(o Options) (*specs.Spec, error) {
 	if err := setProcess(s, o, cfg, hc); err != nil {
 		return nil, err
 	}
+	s.Process.NoNewPrivileges = sec.NoNewPrivileges || o.NoNewPrivileges
 	setNamespaces(s, o, hc)
 	if err := setLinux(s, o, hc); err != nil {
 		return nil, err
 	}
-	mounts, err := buildMounts(hc, o.Mounts)
+	if s.Linux.Seccomp, err = seccompFor(sec.Seccomp, o.SeccompProfile, hc.Privileged, s.Process.Capabilities.Bounding); err != nil {
+		return nil, err
+	}
+	mounts, err := buildMounts(hc, o.Mounts, sec.WritableCgroups)
 	if err != nil {
 		return nil, err
 	}
 	s.Mounts = mounts
+	setUserns(s, o, hc)
+	if err := setInit(s, o, hc); err != nil {
+		return nil, err
+	}
 	if len(hc.Annotations) > 0 {
 		s.Annotations = hc.Annotations
 	}
 	return s, nil
+}
+
+// setInit makes the init binary the container's PID 1 with the command as
+// its argument, bind-mounted read-only, as dockerd does for --init (only
+// with a private PID namespace).
+func setInit(s *specs.Spec, o Options, hc *container.HostConfig) error {
+	if hc.Init != nil && !*hc.Init || hc.Init == nil && !o.Init || hc.PidMode.IsHost() {
+		return nil
+	}
+	if o.InitPath == "" {
+		return errdefs.Errorf(errdefs.ErrUnavailable, "--init: no init binary: berth-init was not found next to berthd or in PATH")
+	}
+	s.Process.Args = append([]string{InitInContainer, "--"}, s.Process.Args...)
+	s.Mounts = append(s.Mounts, specs.Mount{Destination: InitInContainer, Type: "bind", Source: o.InitPath, Options: []string{"bind", "ro"}})
+	return nil
 }
 
 func hostname(o Options, cfg container.Config, hc *container.HostConfig) string {
@@ -117,11 +162,10 @@ func setProcess(s *specs.Spec, o Options, cfg container.Config, hc *container.Ho
 	s.Domainname = cfg.Domainname
 	s.Process = &specs.Process{
 		Terminal: cfg.Tty, Args: args, Cwd: path.Clean(cwd), User: o.User,
-		Env:             daemonEnv(s.Hostname, cfg.Tty, cfg.Env),
-		Capabilities:    &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps},
-		Rlimits:         rl,
-		OOMScoreAdj:     &oom,
-		NoNewPrivileges: noNewPrivileges(hc.SecurityOpt),
+		Env:          daemonEnv(s.Hostname, cfg.Tty, cfg.Env),
+		Capabilities: &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps},
+		Rlimits:      rl,
+		OOMScoreAdj:  &oom,
 	}
 	if hc.Umask != nil {
 		u := *hc.Umask
@@ -131,19 +175,6 @@ func setProcess(s *specs.Spec, o Options, cfg container.Config, hc *container.Ho
 		s.Process.ConsoleSize = &specs.Box{Height: hc.ConsoleSize[0], Width: hc.ConsoleSize[1]}
 	}
 	return nil
-}
-
-func noNewPrivileges(opts []string) bool {
-	for _, o := range opts {
-		k, v, hasV := strings.Cut(o, "=")
-		if !hasV {
-			k, v, hasV = strings.Cut(o, ":")
-		}
-		if k == "no-new-privileges" && (!hasV || v == "true") {
-			return true
-		}
-	}
-	return false
 }
 
 // setNamespaces is dockerd's WithNamespaces for the modes Berth supports:
@@ -201,6 +232,9 @@ func setLinux(s *specs.Spec, o Options, hc *container.HostConfig) error {
 	}
 	if hc.Privileged {
 		s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = nil, nil
+	}
+	if err := checkSysctls(hc); err != nil {
+		return err
 	}
 	if !hc.NetworkMode.IsHost() && !hc.NetworkMode.IsContainer() {
 		defaultSysctls(s.Linux.Sysctl)

@@ -270,7 +270,10 @@ func TestGenerateErrors(t *testing.T) {
 		message string
 	}{
 		{"no command", func(o *Options) { o.Image.Cmd = nil }, errdefs.ErrInvalidArgument, "no command specified"},
-		{"init", func(o *Options) { o.HostConfig.Init = &yes }, errdefs.ErrNotImplemented, "--init"},
+		{"init without binary", func(o *Options) { o.HostConfig.Init = &yes }, errdefs.ErrUnavailable, "--init"},
+		{"bad security opt", func(o *Options) { o.HostConfig.SecurityOpt = []string{"bogus=1"} }, errdefs.ErrInvalidArgument, "invalid --security-opt 2"},
+		{"bad seccomp profile", func(o *Options) { o.HostConfig.SecurityOpt = []string{"seccomp={"} }, errdefs.ErrInvalidArgument, "Decoding seccomp profile failed"},
+		{"host sysctl", func(o *Options) { o.HostConfig.Sysctls = map[string]string{"kernel.panic": "1"} }, errdefs.ErrInvalidArgument, "not in a separate kernel namespace"},
 		{"unknown cap", func(o *Options) { o.HostConfig.CapAdd = []string{"CAP_BOGUS"} }, errdefs.ErrInvalidArgument, "unknown capability"},
 		{"named volume", func(o *Options) { o.HostConfig.Binds = []string{"vol:/data"} }, errdefs.ErrInvalidArgument, "named volumes"},
 		{"relative workdir", func(o *Options) { o.Config.WorkingDir = "rel" }, errdefs.ErrInvalidArgument, "not absolute"},

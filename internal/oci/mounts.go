@@ -16,8 +16,9 @@ import (
 // mount replaces (and everything under /dev when /dev is user-mounted),
 // /dev/shm sized from ShmSize (dropped for IpcMode none), then the user
 // mounts sorted by depth; "ro" on the defaults for a read-only rootfs; /sys
-// and the cgroup mount writable for privileged containers.
-func buildMounts(hc *container.HostConfig, extra []specs.Mount) ([]specs.Mount, error) {
+// and the cgroup mount writable for privileged containers (the cgroup mount
+// also with writable-cgroups=true).
+func buildMounts(hc *container.HostConfig, extra []specs.Mount, writableCgroups bool) ([]specs.Mount, error) {
 	user := append([]specs.Mount(nil), extra...)
 	binds, err := parseBinds(hc.Binds)
 	if err != nil {
@@ -48,7 +49,7 @@ func buildMounts(hc *container.HostConfig, extra []specs.Mount) ([]specs.Mount, 
 		if hc.ReadonlyRootfs && !writableWithReadonlyRoot(m.Destination) && !contains(m.Options, "ro") {
 			m.Options = append(m.Options, "ro")
 		}
-		if hc.Privileged && (m.Destination == "/sys" || m.Type == "cgroup") {
+		if hc.Privileged && (m.Destination == "/sys" || m.Type == "cgroup") || writableCgroups && m.Type == "cgroup" {
 			m.Options = without(m.Options, "ro")
 		}
 		out = append(out, m)

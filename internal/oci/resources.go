@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/berthproject/berth/errdefs"
@@ -99,8 +101,10 @@ func cpuResources(r container.Resources) (*specs.LinuxCPU, error) {
 // rlimits turns --ulimit values (and the engine's defaults, for names the
 // container does not set) into rlimits. dockerd 28 sets no rlimit of its
 // own: without ulimits the container inherits the runtime's limits.
-// An explicit value above this host's hard limit is refused (nothing here
-// may raise it: no CAP_SYS_RESOURCE); a default is clamped to it.
+// When berthd lacks CAP_SYS_RESOURCE (the runtime it starts cannot raise a
+// hard limit either), an explicit value above this host's hard limit is
+// refused with a message naming that limit, instead of the runtime's opaque
+// "operation not permitted"; a default is clamped to it.
 func rlimits(explicit, defaults []*container.Ulimit) ([]specs.POSIXRlimit, error) {
 	var out []specs.POSIXRlimit
 	seen := map[string]bool{}
@@ -143,14 +147,47 @@ func rlimit(u *container.Ulimit, clamp bool) (specs.POSIXRlimit, error) {
 	}
 	soft, hard := toRlim(u.Soft), toRlim(u.Hard)
 	var host syscall.Rlimit
-	if err := syscall.Getrlimit(res, &host); err == nil && hard > host.Max {
+	if err := syscall.Getrlimit(res, &host); err == nil && hard > host.Max && !canRaiseRlimits() {
 		if !clamp {
-			return specs.POSIXRlimit{}, fmt.Errorf("ulimit %s=%d:%d: %w: above this host's hard limit %d (raising it needs CAP_SYS_RESOURCE)", u.Name, u.Soft, u.Hard, errdefs.ErrInvalidArgument, host.Max)
+			return specs.POSIXRlimit{}, errdefs.Errorf(errdefs.ErrInvalidArgument,
+				"ulimit %s=%s: the hard limit is above this host's hard limit for %s (%s), and raising it needs CAP_SYS_RESOURCE, which berthd does not have",
+				u.Name, rlimitString(u), u.Name, rlimString(host.Max))
 		}
 		hard = host.Max
 		soft = min(soft, hard)
 	}
 	return specs.POSIXRlimit{Type: "RLIMIT_" + strings.ToUpper(u.Name), Soft: soft, Hard: hard}, nil
+}
+
+// canRaiseRlimits is whether this process has CAP_SYS_RESOURCE in its
+// effective set (a variable for tests).
+var canRaiseRlimits = sync.OnceValue(func() bool {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return false
+	}
+	_, rest, ok := strings.Cut(string(b), "\nCapEff:")
+	if !ok {
+		return false
+	}
+	line, _, _ := strings.Cut(rest, "\n")
+	eff, err := strconv.ParseUint(strings.TrimSpace(line), 16, 64)
+	return err == nil && eff&(1<<unix.CAP_SYS_RESOURCE) != 0
+})
+
+// rlimitString shows a ulimit as docker's flag does: soft[:hard].
+func rlimitString(u *container.Ulimit) string {
+	if u.Soft == u.Hard {
+		return strconv.FormatInt(u.Soft, 10)
+	}
+	return strconv.FormatInt(u.Soft, 10) + ":" + strconv.FormatInt(u.Hard, 10)
+}
+
+func rlimString(v uint64) string {
+	if v == unix.RLIM_INFINITY {
+		return "unlimited"
+	}
+	return strconv.FormatUint(v, 10)
 }
 
 // toRlim maps Docker's -1 (unlimited) to RLIM_INFINITY.

@@ -7,5 +7,6 @@
 // `berth-runtime monitor` process, which owns stdio, logs and exit statuses
 // and outlives berthd) and runner/fake (in memory, for engine tests).
 //
-// It imports only internal/mount and the OCI runtime-spec types.
+// It imports only internal/mount, internal/stats (the Sample that Stats
+// returns) and the OCI runtime-spec types.
 package runner

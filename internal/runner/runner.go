@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/berthproject/berth/internal/mount"
+	"github.com/berthproject/berth/internal/stats"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -60,6 +61,13 @@ type Runner interface {
 	Exec(ctx context.Context, id, execID string, p ExecProcess) (pid int, err error)
 	// Pids lists the host pids of the container's processes.
 	Pids(ctx context.Context, id string) ([]int, error)
+	// Update changes the cgroup limits of a created or running container
+	// (the OCI runtime's `update --resources FILE ID`, runc's CLI); fields
+	// left nil keep their values. A stopped container is ErrConflict.
+	Update(ctx context.Context, id string, res *specs.LinuxResources) error
+	// Stats samples the resource usage of a running container's cgroup and
+	// network namespace. A container that is not running is ErrConflict.
+	Stats(ctx context.Context, id string) (stats.Sample, error)
 	// Close releases the runner's connections (not the containers).
 	Close() error
 }
@@ -76,6 +84,12 @@ type Bundle struct {
 	Spec *specs.Spec
 	// Rootfs is mounted, in order, on Dir/rootfs.
 	Rootfs []mount.Mount
+	// RemapRootfs mounts the rootfs for a container in a user namespace
+	// (the spec's uid/gid mappings): its read-only layers (overlay lower
+	// directories, or a bind source) through idmapped mounts, so that what
+	// host root owns on disk is owned by the container's root, and its
+	// writable upper and work directories owned by that root.
+	RemapRootfs bool
 	// Runtime is the OCI runtime binary (berth-runtime, runc, ...); RuntimeRoot
 	// its --root state directory.
 	Runtime     string

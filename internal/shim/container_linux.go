@@ -134,7 +134,11 @@ func (m *monitor) createBundle(ctx context.Context, c *container, req *wire.Crea
 			}
 		}
 	}()
-	if err := mount.All(req.Rootfs, rootfs); err != nil {
+	mountAll := mount.All
+	if req.IDMap != nil {
+		mountAll = func(ms []mount.Mount, target string) error { return m.mountRemapped(ms, target, req.IDMap) }
+	}
+	if err := mountAll(req.Rootfs, rootfs); err != nil {
 		return 0, errdefs.Errorf(errdefs.ErrInternal, "mount rootfs: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(req.Dir, "config.json"), req.Spec, 0o600); err != nil {

@@ -13,6 +13,7 @@
 //
 //	RUNTIME --root RUNTIMEROOT create --bundle DIR --pid-file DIR/init.pid [--console-socket S] ID
 //	RUNTIME --root RUNTIMEROOT start|kill [--all] ID SIG|delete [--force] ID|ps --format json ID
+//	RUNTIME --root RUNTIMEROOT update --resources FILE ID
 //	RUNTIME --root RUNTIMEROOT exec --detach --pid-file F --process F.json [--console-socket S] ID
 //
 // (runc's CLI). The container's init and exec processes are reparented to
@@ -27,6 +28,14 @@
 // When a process exits, its exit is published only after its output was
 // drained (bounded by drainWait) and its attachers got End; the OOM counter
 // of its memory cgroup is read at reap time, before `delete` removes it.
+//
+// A container in a user namespace (--userns-remap; Create.IDMap set) gets
+// its rootfs mounted through idmapped mounts (idmap_linux.go): overlay
+// lower layers as detached idmapped clones, its upper and work directories
+// handed to the container's root; the user namespace for the idmapping is
+// made once per mapping by running the monitor binary itself in a new user
+// namespace (`monitor --userns-holder`). Image layers stay shared and
+// unchanged on disk.
 //
 // Life: the monitor runs in its own session (a SIGKILL to berthd's process
 // group does not reach it), holds an exclusive flock on DIR, and exits when

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -38,8 +39,13 @@ func Main(args []string) int {
 	fs := flag.NewFlagSet(Command, flag.ContinueOnError)
 	root := fs.String("root", "", "state directory (holds "+SocketName+")")
 	debugLog := fs.Bool("debug", false, "log debug messages")
+	holder := fs.Bool(usernsHolderFlag, false, "hold a user namespace for the monitor until stdin ends")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *holder {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		return 0
 	}
 	if *root == "" || !filepath.IsAbs(*root) {
 		fmt.Fprintln(os.Stderr, "monitor: --root must be an absolute directory")
@@ -138,6 +144,8 @@ type monitor struct {
 	quit      chan struct{}
 	quitting  bool
 	seq       uint64
+	// ns are the user namespaces of remapped rootfs mounts.
+	ns usernsCache
 }
 
 func newMonitor(ctx context.Context, root string) (*monitor, error) {
@@ -168,6 +176,11 @@ func newMonitor(ctx context.Context, root string) (*monitor, error) {
 }
 
 func (m *monitor) close() {
+	m.ns.mu.Lock()
+	for _, f := range m.ns.fds {
+		f.Close()
+	}
+	m.ns.mu.Unlock()
 	m.ln.Close()
 	os.Remove(filepath.Join(m.root, PidName))
 	m.null.Close()

@@ -95,6 +95,11 @@ func (r *reaper) watch(pid int, fn func(unix.WaitStatus)) {
 // spawn starts argv[0] with the given stdio and returns a channel that
 // receives its wait status.
 func (r *reaper) spawn(argv []string, env []string, stdio [3]*os.File) (int, <-chan unix.WaitStatus, error) {
+	return r.spawnAttr(argv, env, stdio, nil)
+}
+
+// spawnAttr is spawn with process attributes (namespaces, ID mappings).
+func (r *reaper) spawnAttr(argv []string, env []string, stdio [3]*os.File, sys *syscall.SysProcAttr) (int, <-chan unix.WaitStatus, error) {
 	files := make([]uintptr, 3)
 	for i, f := range stdio {
 		files[i] = f.Fd()
@@ -106,6 +111,7 @@ func (r *reaper) spawn(argv []string, env []string, stdio [3]*os.File) (int, <-c
 		Dir:   "/",
 		Env:   env,
 		Files: files,
+		Sys:   sys,
 	})
 	runtime.KeepAlive(stdio)
 	if err != nil {

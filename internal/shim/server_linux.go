@@ -111,6 +111,8 @@ func (m *monitor) dispatch(ctx context.Context, c *wire.Conn, req *wire.Request)
 		resp.Pid, err = m.exec(ctx, req)
 	case wire.OpPids:
 		resp.Pids, err = m.pids(req.Container)
+	case wire.OpUpdate:
+		err = m.update(ctx, req.Container, req.Resources)
 	default:
 		err = errdefs.Errorf(errdefs.ErrNotImplemented, "monitor: unknown operation %q", req.Op)
 	}

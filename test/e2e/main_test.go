@@ -39,7 +39,7 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(tmp)
 	binDir = filepath.Join(tmp, "bin")
-	for _, cmd := range []string{"berthd", "berth", "berth-runtime", "berth-registry"} {
+	for _, cmd := range []string{"berthd", "berth", "berth-runtime", "berth-init", "berth-registry"} {
 		out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, cmd), "../../cmd/"+cmd).CombinedOutput()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", cmd, err, out)

@@ -10,6 +10,7 @@ import (
 	"github.com/berthproject/berth/errdefs"
 	"github.com/berthproject/berth/internal/logfile"
 	"github.com/berthproject/berth/internal/runner"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // Program is the behaviour of a fake process: it runs in its own goroutine
@@ -22,6 +23,7 @@ type Hooks struct {
 	Create func(b runner.Bundle) error
 	Start  func(id string) error
 	Exec   func(id, execID string, p runner.ExecProcess) error
+	Update func(id string, res *specs.LinuxResources) error
 }
 
 // Runner is an in-memory runner.Runner. Set Hooks before use.
@@ -46,6 +48,8 @@ type container struct {
 	execs  map[string]*proc
 	// waiting are attachers of execs that do not exist yet.
 	waiting map[string][]*waiter
+	updates []*specs.LinuxResources
+	samples uint64
 }
 
 // New returns a fake runner that reports exits to onExit (may be nil). It

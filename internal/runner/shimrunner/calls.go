@@ -3,11 +3,14 @@ package shimrunner
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"math"
 
 	"github.com/berthproject/berth/errdefs"
 	"github.com/berthproject/berth/internal/runner"
 	"github.com/berthproject/berth/internal/shim/wire"
+	"github.com/berthproject/berth/internal/stats"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -33,6 +36,11 @@ func (r *Runner) Create(ctx context.Context, b runner.Bundle) (int, error) {
 		Stdin:    b.Stdin, StdinOnce: b.StdinOnce,
 		LogPath: b.Log.Path, LogMaxSize: b.Log.MaxSize, LogMaxFiles: b.Log.MaxFiles,
 	}}
+	if b.RemapRootfs {
+		if req.Create.IDMap, err = idMapOf(spec.Linux); err != nil {
+			return 0, errdefs.Errorf(errdefs.ErrInvalidArgument, "container %s: %w", b.ID, err)
+		}
+	}
 	resp, err := r.call(ctx, req)
 	return resp.Pid, err
 }
@@ -151,6 +159,21 @@ func (r *Runner) attachExec(ctx context.Context, id, execID string, s runner.Str
 	return cancel, nil
 }
 
+// idMapOf is the user namespace mappings of a spec, for a remapped rootfs.
+func idMapOf(l *specs.Linux) (*wire.IDMap, error) {
+	if l == nil || len(l.UIDMappings) == 0 || len(l.GIDMappings) == 0 {
+		return nil, errors.New("a remapped rootfs needs the spec's uid and gid mappings")
+	}
+	conv := func(in []specs.LinuxIDMapping) []wire.IDRange {
+		out := make([]wire.IDRange, len(in))
+		for i, m := range in {
+			out[i] = wire.IDRange{ContainerID: m.ContainerID, HostID: m.HostID, Size: m.Size}
+		}
+		return out
+	}
+	return &wire.IDMap{UIDs: conv(l.UIDMappings), GIDs: conv(l.GIDMappings)}, nil
+}
+
 func stateOf(st wire.State) runner.State {
 	out := runner.State{ID: st.ID, Pid: st.Pid, Status: runner.Status(st.Status)}
 	if st.Exit != nil {
@@ -162,4 +185,38 @@ func stateOf(st wire.State) runner.State {
 
 func exitOf(e wire.Exit) runner.Exit {
 	return runner.Exit{ID: e.ID, ExecID: e.Exec, Pid: e.Pid, Code: e.Code, OOMKilled: e.OOMKilled, At: e.At}
+}
+
+// Update implements runner.Runner.
+func (r *Runner) Update(ctx context.Context, id string, res *specs.LinuxResources) error {
+	if res == nil {
+		return errdefs.Errorf(errdefs.ErrInvalidArgument, "update %s: no resources", id)
+	}
+	raw, err := json.Marshal(res)
+	if err != nil {
+		return errdefs.Errorf(errdefs.ErrInvalidArgument, "update %s: %w", id, err)
+	}
+	_, err = r.call(ctx, &wire.Request{Op: wire.OpUpdate, Container: id, Resources: raw})
+	return err
+}
+
+// Stats implements runner.Runner: berthd reads the counters itself from the
+// init's cgroup and network namespace (it shares the host's namespaces with
+// the monitor), asking the monitor only for the pid.
+func (r *Runner) Stats(ctx context.Context, id string) (stats.Sample, error) {
+	st, err := r.State(ctx, id)
+	if err != nil {
+		return stats.Sample{}, err
+	}
+	if st.Status != runner.StatusRunning || st.Pid <= 0 {
+		return stats.Sample{}, errdefs.Errorf(errdefs.ErrConflict, "container %s is not running", id)
+	}
+	s, err := stats.Read(st.Pid)
+	if errors.Is(err, fs.ErrNotExist) {
+		return stats.Sample{}, errdefs.Errorf(errdefs.ErrConflict, "container %s is not running", id)
+	}
+	if err != nil {
+		return stats.Sample{}, errdefs.Errorf(errdefs.ErrInternal, "container %s: stats: %w", id, err)
+	}
+	return s, nil
 }

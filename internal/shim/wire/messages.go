@@ -23,6 +23,7 @@ const (
 	OpCloseStdin = "closestdin" // Container, Exec
 	OpExec       = "exec"       // Container, Exec, Process, Terminal, Stdin -> Pid
 	OpPids       = "pids"       // Container -> Pids
+	OpUpdate     = "update"     // Container, Resources
 )
 
 // Request is a control call. Only the fields its Op names are set.
@@ -33,6 +34,8 @@ type Request struct {
 	Exec      string          `json:"exec,omitempty"`
 	Create    *Create         `json:"create,omitempty"`
 	Process   json.RawMessage `json:"process,omitempty"` // exec: the OCI process, as process.json
+	// Resources are an update's OCI LinuxResources, as `update --resources` reads them.
+	Resources json.RawMessage `json:"resources,omitempty"`
 	Terminal  bool            `json:"terminal,omitempty"`
 	Stdin     bool            `json:"stdin,omitempty"`
 	Signal    int             `json:"signal,omitempty"`
@@ -57,6 +60,22 @@ type Create struct {
 	LogPath     string          `json:"logPath,omitempty"`
 	LogMaxSize  int64           `json:"logMaxSize,omitempty"`
 	LogMaxFiles int             `json:"logMaxFiles,omitempty"`
+	// IDMap, when set, mounts Rootfs for a container in a user namespace
+	// with these mappings (runner.Bundle.RemapRootfs).
+	IDMap *IDMap `json:"idMap,omitempty"`
+}
+
+// IDMap are the uid and gid mappings of a user namespace.
+type IDMap struct {
+	UIDs []IDRange `json:"uids"`
+	GIDs []IDRange `json:"gids"`
+}
+
+// IDRange maps Size IDs from ContainerID in the namespace to HostID.
+type IDRange struct {
+	ContainerID uint32 `json:"containerID"`
+	HostID      uint32 `json:"hostID"`
+	Size        uint32 `json:"size"`
 }
 
 // Response answers the Request with the same ID.

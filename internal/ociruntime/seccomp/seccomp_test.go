@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/berthproject/berth/errdefs"
+	"github.com/berthproject/berth/internal/oci"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -212,7 +213,25 @@ func TestProgramJSON(t *testing.T) {
 // left out (libseccomp skips their rules; the pure-Go tables are newer), and
 // so are i386's socketcall and ipc multiplexers (see doc.go).
 func TestDifferential(t *testing.T) {
-	f, err := newFilter(testProfile())
+	differential(t, testProfile())
+}
+
+// TestDifferentialDockerDefault does the same with Docker's default
+// profile, as internal/oci resolves it for the default capabilities and for
+// all of them (--privileged's list, with CAP_SYS_ADMIN's extra rules).
+func TestDifferentialDockerDefault(t *testing.T) {
+	for _, caps := range [][]string{oci.DefaultCapabilities(), {"CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "CAP_SYS_BOOT", "CAP_SYS_MODULE"}} {
+		p, err := oci.DefaultSeccomp(caps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		differential(t, p)
+	}
+}
+
+func differential(t *testing.T, p *specs.LinuxSeccomp) {
+	t.Helper()
+	f, err := newFilter(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,8 +246,8 @@ func TestDifferential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("libseccomp: %d instructions, pure Go: %d", len(lib), len(ours))
-	vals := []uint64{0, 1, 2, 3, 8, 40, uint64(unix.SIGCHLD), unix.CLONE_NEWUSER, 1 << 40, 0xffffffff, 0x100000000, 0x100000005, 0x100000006, 0x1ffffffff, 0x200000000, ^uint64(0)}
+	vals := []uint64{0, 1, 2, 3, 8, 40, uint64(unix.SIGCHLD), unix.CLONE_NEWUSER, 0x20000, 0x20008, 0x7E020000, 1 << 40,
+		0xffffffff, 0x100000000, 0x100000005, 0x100000006, 0x1ffffffff, 0x200000000, ^uint64(0)}
 	compared := 0
 	for _, sec := range []struct {
 		sarch specs.Arch
@@ -262,7 +281,7 @@ func TestDifferential(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d inputs compared", compared)
+	t.Logf("libseccomp: %d instructions, pure Go: %d; %d inputs compared", len(lib), len(ours), compared)
 }
 
 func TestCompileCached(t *testing.T) {

@@ -6,8 +6,8 @@
 # hyperfine.
 #
 # Usage: bench/runtime.sh                RUNS=50 RUNC=/usr/sbin/runc BIN=<prebuilt berth-runtime>
-#        SECCOMP=FILE: put FILE (a linux.seccomp object, e.g. Docker's default profile as
-#        internal/oci resolves it) in the bundle: both runtimes then load it on every run
+#        SECCOMP=FILE: put FILE (a linux.seccomp object) in the bundle, SECCOMP=docker: Docker's
+#        default profile as internal/oci resolves it; both runtimes then load it on every run
 # Output: hyperfine's table and one line "runtime run /bin/true: berth X ms, runc Y ms, ratio Z".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,10 @@ BIN=${BIN:-}
 if [ -z "$BIN" ]; then
 	BIN=$W/berth-runtime
 	go build -o "$BIN" ./cmd/berth-runtime
+fi
+if [ "${SECCOMP:-}" = docker ]; then
+	go run ./bench/seccompprofile >"$W/seccomp.json"
+	SECCOMP=$W/seccomp.json
 fi
 B=$W/bundle
 rm -rf "$B"

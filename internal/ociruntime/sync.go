@@ -57,7 +57,8 @@ import (
 //
 //	start                                           init
 //	open(exec.fifo, O_RDONLY) ─────────────────────▶ open returns; write "0"; startContainer hooks;
-//	                                                 seccomp filter (see seccomp_linux.go); execve(args)
+//	                                                 fds close-on-exec, seccomp filter (execTarget.exec
+//	                                                 in process_linux.go); execve(args)
 //	read "0", then read to EOF:                      the fifo fd is O_CLOEXEC, so a successful
 //	  EOF → started; more bytes → the               execve closes it (EOF for start); a failed
 //	  execve error text: start fails                 one writes the error text, then exit(127)

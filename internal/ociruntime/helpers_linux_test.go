@@ -61,6 +61,20 @@ var (
 	variantBins = map[string]string{}
 )
 
+// TestMain removes the binaries the tests built: berth-runtime keeps a
+// read-only bind of every binary it ran from (exe_linux.go) and drops those
+// whose file is gone.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	for _, bin := range variantBins {
+		os.RemoveAll(filepath.Dir(bin))
+	}
+	os.Exit(code)
+}
+
 // unsafeRuntimeBin builds berth-runtime with some escape defences switched
 // off (see unsafe.go), once per set, and returns a fresh copy of it: the
 // escape tests may overwrite the binary they attack.

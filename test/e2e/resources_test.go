@@ -27,10 +27,6 @@ func TestUpdateAndStats(t *testing.T) {
 				t.Errorf("stats before update: %q, want a 64MiB limit and 1 pid", mem)
 			}
 			r := d.docker("update", "--memory", "32m", "--cpus", "0.5", "--pids-limit", "30", name)
-			if r.code != 0 && rt == "berth" && strings.Contains(r.stderr, `unknown command "update"`) {
-				// TODO(#4): berth-runtime gets `update --resources` with the runtime side of issue 4.
-				t.Skipf("berth-runtime has no update command yet: %s", r.stderr)
-			}
 			if r.code != 0 {
 				t.Fatalf("docker update: exit %d, stderr %q", r.code, r.stderr)
 			}

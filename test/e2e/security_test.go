@@ -39,8 +39,7 @@ func TestSecurityDefaults(t *testing.T) {
 			}
 			t.Run("seccomp", func(t *testing.T) {
 				if !appliesSeccomp(d, rt) {
-					// TODO(#4): berth-runtime applies linux.seccomp once the runtime side of issue 4 lands.
-					t.Skipf("runtime %s does not apply linux.seccomp yet", rt)
+					t.Fatalf("runtime %s does not apply the default seccomp profile (Seccomp: 2 expected)", rt)
 				}
 				denied := func(r result) bool {
 					return r.code != 0 && (strings.Contains(r.stderr, "Operation not permitted") || strings.Contains(r.stderr, "permission denied"))

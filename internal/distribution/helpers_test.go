@@ -255,5 +255,4 @@ func startRegistry(t *testing.T) *testutil.Registry {
 
 func joined(lines []string) string { return strings.Join(lines, "\n") }
 
-
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

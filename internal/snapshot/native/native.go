@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
-	"github.com/berthproject/berth/errdefs"
 	"github.com/berthproject/berth/internal/mount"
 	"github.com/berthproject/berth/internal/snapshot"
 	"github.com/berthproject/berth/internal/snapshot/storage"
@@ -126,52 +124,17 @@ func (s *Snapshotter) fill(ctx context.Context, dir string, sn storage.Snapshot)
 
 // Commit records key's tree as the committed snapshot name.
 func (s *Snapshotter) Commit(ctx context.Context, name, key string) error {
-	var sn storage.Snapshot
-	if err := s.ms.View(func(tx *storage.Tx) (err error) { sn, err = tx.Get(key); return err }); err != nil {
-		return err
-	}
-	if sn.Kind != snapshot.KindActive {
-		return fmt.Errorf("snapshot %q is %s, not active: %w", key, sn.Kind, errdefs.ErrConflict)
-	}
-	u, err := snapshot.DiskUsage(ctx, s.dir(sn.ID))
-	if err != nil {
-		return err
-	}
-	return s.ms.Update(func(tx *storage.Tx) error {
-		_, err := tx.Commit(key, name, u)
-		return err
-	})
+	return s.ms.Commit(ctx, name, key, s.dir)
 }
 
 // Remove removes a snapshot and its directory.
 func (s *Snapshotter) Remove(ctx context.Context, key string) error {
-	var id string
-	err := s.ms.Update(func(tx *storage.Tx) (err error) { id, _, err = tx.Remove(key); return err })
-	if err != nil {
-		return err
-	}
-	// A view with a parent owns no directory; RemoveAll ignores that. A
-	// failure leaves an orphan that the next New removes.
-	if err := os.RemoveAll(s.dir(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove snapshot %q: %w", key, err)
-	}
-	return nil
+	return s.ms.Remove(key, s.dir)
 }
 
 // Walk calls fn for every snapshot.
 func (s *Snapshotter) Walk(ctx context.Context, fn func(context.Context, snapshot.Info) error) error {
-	var infos []snapshot.Info
-	if err := s.ms.View(func(tx *storage.Tx) error {
-		return tx.Walk(func(i snapshot.Info) error { infos = append(infos, i); return nil })
-	}); err != nil {
-		return err
-	}
-	for _, i := range infos {
-		if err := fn(ctx, i); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.ms.Walk(ctx, fn)
 }
 
 // Close closes the metadata database.

@@ -2,7 +2,9 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -70,4 +72,54 @@ func (ms *MetaStore) Mountable(key string) (sn Snapshot, err error) {
 		return sn, fmt.Errorf("snapshot %q is committed, it has no mounts: %w", key, errdefs.ErrConflict)
 	}
 	return sn, nil
+}
+
+// Commit records the active snapshot key, whose files are in dir(id), as the
+// committed snapshot name, with its measured usage.
+func (ms *MetaStore) Commit(ctx context.Context, name, key string, dir func(id string) string) error {
+	var sn Snapshot
+	if err := ms.View(func(tx *Tx) (err error) { sn, err = tx.Get(key); return err }); err != nil {
+		return err
+	}
+	if sn.Kind != snapshot.KindActive {
+		return fmt.Errorf("snapshot %q is %s, not active: %w", key, sn.Kind, errdefs.ErrConflict)
+	}
+	u, err := snapshot.DiskUsage(ctx, dir(sn.ID))
+	if err != nil {
+		return err
+	}
+	return ms.Update(func(tx *Tx) error {
+		_, err := tx.Commit(key, name, u)
+		return err
+	})
+}
+
+// Remove removes a snapshot's record, then its directory dir(id). A view
+// may own no directory; a failure to remove leaves an orphan that
+// RemoveOrphans clears at the next start.
+func (ms *MetaStore) Remove(key string, dir func(id string) string) error {
+	var id string
+	if err := ms.Update(func(tx *Tx) (err error) { id, _, err = tx.Remove(key); return err }); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dir(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove snapshot %q: %w", key, err)
+	}
+	return nil
+}
+
+// Walk calls fn for every snapshot, outside the metadata transaction.
+func (ms *MetaStore) Walk(ctx context.Context, fn func(context.Context, snapshot.Info) error) error {
+	var infos []snapshot.Info
+	if err := ms.View(func(tx *Tx) error {
+		return tx.Walk(func(i snapshot.Info) error { infos = append(infos, i); return nil })
+	}); err != nil {
+		return err
+	}
+	for _, i := range infos {
+		if err := fn(ctx, i); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -26,7 +26,7 @@
 //     constructor), github.com/seccomp/libseccomp-golang, the library runc
 //     uses, exported as BPF (compile_libseccomp.go);
 //   - without cgo, or with -tags berth_purego_seccomp, a small compiler of
-//     our own (bpf.go) with the x86 syscall tables of zsyscalls.go. Its gaps:
+//     our own (bpf.go) with the x86 syscall tables of zsyscalls_*.go. Its gaps:
 //     x86_64, x32 and i386 only (Compile
 //     fails on other hosts); no socketcall(2)/ipc(2) multiplexer expansion on
 //     i386 (a rule on "socket" does not also match socketcall(SYS_SOCKET));

@@ -21,17 +21,7 @@ import (
 // must not be in use by a running container.
 func WriteOverlayDiff(ctx context.Context, w io.Writer, upperdir string) error {
 	tw := newDiffWriter(w)
-	err := filepath.WalkDir(upperdir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(upperdir, p)
-		if rel == "." {
-			return nil
-		}
+	err := walkRel(ctx, upperdir, func(rel, p string, d fs.DirEntry) error {
 		var st unix.Stat_t
 		if err := unix.Lstat(p, &st); err != nil {
 			return err

@@ -37,17 +37,7 @@ func WriteDiff(ctx context.Context, w io.Writer, dir, parent string) error {
 // there, which must not be followed.
 func addChanges(ctx context.Context, tw *diffWriter, dir, parent string) error {
 	var newTree string // rel of a directory whose subtree is all new, "" for none
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		if rel == "." {
-			return nil
-		}
+	return walkRel(ctx, dir, func(rel, p string, d fs.DirEntry) error {
 		var st unix.Stat_t
 		if err := unix.Lstat(p, &st); err != nil {
 			return err
@@ -75,19 +65,9 @@ func addChanges(ctx context.Context, tw *diffWriter, dir, parent string) error {
 // addDeletions writes a whiteout for each entry of parent that dir lacks
 // (one for a whole missing directory).
 func addDeletions(ctx context.Context, tw *diffWriter, dir, parent string) error {
-	return filepath.WalkDir(parent, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(parent, p)
-		if rel == "." {
-			return nil
-		}
+	return walkRel(ctx, parent, func(rel, p string, d fs.DirEntry) error {
 		var st unix.Stat_t
-		err = unix.Lstat(filepath.Join(dir, rel), &st)
+		err := unix.Lstat(filepath.Join(dir, rel), &st)
 		switch {
 		case errors.Is(err, unix.ENOENT):
 			var pst unix.Stat_t
@@ -132,4 +112,22 @@ func changed(p, pp string, st, pst *unix.Stat_t) bool {
 		return st.Rdev != pst.Rdev
 	}
 	return false
+}
+
+// walkRel walks the tree under root (not root itself) in lexical order,
+// calling fn with each entry's path relative to root, and stops when ctx ends.
+func walkRel(ctx context.Context, root string, fn func(rel, p string, d fs.DirEntry) error) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if rel == "." {
+			return nil
+		}
+		return fn(rel, p, d)
+	})
 }

@@ -133,19 +133,27 @@ func (s *stdio) start(ctx context.Context) {
 		kind   byte
 		stream string
 	}{{s.out, wire.KindStdout, "stdout"}, {s.errf, wire.KindStderr, "stderr"}}
+	// Count every output before starting any copier: a copier that ends at
+	// once must not see the count reach zero (and close drained) while
+	// another output is still to start.
+	for _, o := range outs {
+		if o.f != nil {
+			s.running.Add(1)
+		}
+	}
+	if s.running.Load() == 0 {
+		close(s.drained)
+		return
+	}
 	for _, o := range outs {
 		if o.f == nil {
 			continue
 		}
-		s.running.Add(1)
 		var ls *logfile.Stream
 		if s.log != nil {
 			ls = s.log.Stream(o.stream)
 		}
 		go s.copy(ctx, o.f, o.kind, ls)
-	}
-	if s.running.Load() == 0 {
-		close(s.drained)
 	}
 }
 
